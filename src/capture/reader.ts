@@ -1,0 +1,103 @@
+/**
+ * A streaming capture reader: feed it chunks of any size from any source (file, stdin, a tcpdump
+ * pipe); it recognises pcap or pcapng by the first bytes and calls back once per frame.
+ *
+ * Memory: it holds at most one incomplete record between chunks (bounded by MAX_FRAME_LEN), so a
+ * capture of any size streams through in constant space.
+ */
+import { CaptureError, type CaptureRecord, newCaptureRecord } from './record.ts';
+import { type PcapHeader, PCAP_HEADER_LEN, parsePcapHeader, parsePcapRecords, pcapRecordNeed } from './pcap.ts';
+import { PcapngState, isPcapng, parsePcapngBlocks, pcapngBlockNeed } from './pcapng.ts';
+
+export type CaptureFormat = 'pcap' | 'pcapng';
+
+export interface CaptureReaderStats {
+  format: CaptureFormat | undefined;
+  bytes: number;
+  frames: number;
+  /** Frames or blocks skipped inside an otherwise readable file, by reason. */
+  skipped: Map<string, number>;
+}
+
+export class CaptureReader {
+  readonly stats: CaptureReaderStats = { format: undefined, bytes: 0, frames: 0, skipped: new Map() };
+  private pcap: PcapHeader | undefined;
+  private ng: PcapngState | undefined;
+  private carry: Buffer | undefined;
+  /** File offset of carry[0] (or of the next chunk's first byte when there is no carry). */
+  private offset = 0;
+  private readonly rec: CaptureRecord = newCaptureRecord();
+  private readonly onSkipped = (reason: string) => {
+    this.stats.skipped.set(reason, (this.stats.skipped.get(reason) ?? 0) + 1);
+  };
+
+  constructor(private readonly onRecord: (rec: CaptureRecord) => void) {}
+
+  get format(): CaptureFormat | undefined {
+    return this.stats.format;
+  }
+
+  /** Link type of a classic pcap file (pcapng has one per interface). */
+  get pcapLinkType(): number | undefined {
+    return this.pcap?.linkType;
+  }
+
+  /** Feeds the next bytes. Throws CaptureError when the input is not a capture or is corrupt beyond repair. */
+  push(chunk: Buffer): void {
+    this.stats.bytes += chunk.length;
+    let buf = chunk;
+    if (this.carry !== undefined) {
+      buf = Buffer.concat([this.carry, chunk]);
+      this.carry = undefined;
+    }
+    let pos = 0;
+    if (this.stats.format === undefined) {
+      if (buf.length < PCAP_HEADER_LEN) {
+        this.carry = Buffer.from(buf);
+        return;
+      }
+      if (isPcapng(buf, 0)) {
+        this.stats.format = 'pcapng';
+        this.ng = new PcapngState();
+      } else {
+        const h = parsePcapHeader(buf, 0);
+        if (h === undefined) throw new CaptureError(`not a pcap or pcapng capture (starts with 0x${buf.subarray(0, 4).toString('hex')})`, 0, 0);
+        this.pcap = h;
+        this.stats.format = 'pcap';
+        pos = PCAP_HEADER_LEN;
+        this.offset = PCAP_HEADER_LEN;
+      }
+    }
+    const start = pos;
+    if (this.pcap !== undefined) pos = parsePcapRecords(this.pcap, buf, pos, buf.length, this.offset, this.rec, this.onRecord);
+    else if (this.ng !== undefined) pos = parsePcapngBlocks(this.ng, buf, pos, buf.length, this.offset, this.rec, this.onRecord, this.onSkipped);
+    this.offset += pos - start;
+    this.stats.frames = this.rec.frame;
+    if (pos < buf.length) {
+      // Copy so the (possibly large) chunk is not kept alive by a small tail.
+      this.carry = Buffer.from(buf.subarray(pos));
+    }
+  }
+
+  /** Call at end of input. Throws CaptureError if the input was empty, not a capture, or ends inside a record. */
+  end(): void {
+    if (this.stats.format === undefined) {
+      const n = this.carry?.length ?? 0;
+      if (n === 0) throw new CaptureError('empty input: no capture data', 0, 0);
+      throw new CaptureError(`not a capture: only ${n} bytes, shorter than any capture header`, 0, 0);
+    }
+    if (this.carry !== undefined && this.carry.length > 0) {
+      const have = this.carry.length;
+      const need =
+        this.pcap !== undefined
+          ? pcapRecordNeed(this.pcap, this.carry, 0, have)
+          : pcapngBlockNeed(this.ng as PcapngState, this.carry, 0, have);
+      this.carry = undefined;
+      throw new CaptureError(
+        `capture truncated: the last record needs ${need} bytes but only ${have} remain`,
+        this.offset,
+        this.rec.frame + 1,
+      );
+    }
+  }
+}
