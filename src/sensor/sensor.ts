@@ -103,7 +103,7 @@ export class Sensor {
     try {
       this.reader.push(chunk);
     } catch (e) {
-      if (e instanceof CaptureError) this.captureError = e;
+      if (e instanceof CaptureError && this.captureError === undefined) this.captureError = e;
       throw e;
     }
   }
@@ -115,11 +115,14 @@ export class Sensor {
    */
   end(): SensorReport {
     let err: unknown;
-    try {
-      this.reader.end();
-    } catch (e) {
-      if (e instanceof CaptureError) this.captureError = e;
-      err = e;
+    // After a corrupt record the reader's state means nothing: keep the first error.
+    if (this.captureError === undefined) {
+      try {
+        this.reader.end();
+      } catch (e) {
+        if (e instanceof CaptureError) this.captureError = e;
+        err = e;
+      }
     }
     this.table.flush();
     if (err !== undefined) throw err;

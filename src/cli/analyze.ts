@@ -1,0 +1,129 @@
+/**
+ * `vigil analyze <file|->` and `vigil capture --interface IF`: run the sensor over a capture and
+ * report what each host revealed about itself.
+ */
+import { createWriteStream, type WriteStream } from 'node:fs';
+import cliProgress from 'cli-progress';
+import pc from 'picocolors';
+import { fileSource, streamSource, type ByteSource } from '../capture/source.ts';
+import { startLiveCapture } from '../capture/live.ts';
+import { ALL_DISSECTORS, SYN_DISSECTORS } from '../protocols/index.ts';
+import { HostIndex } from '../sensor/hosts.ts';
+import { runSensor, type RunResult } from '../sensor/run.ts';
+import type { Sensor } from '../sensor/sensor.ts';
+import { fmtBytes, formatHosts, formatReport } from './format.ts';
+
+export interface AnalyzeOptions {
+  json?: boolean;
+  flows?: string;
+  allObservations?: boolean;
+  progress?: boolean;
+  hosts?: number;
+}
+
+/** Exit codes: 0 read (maybe with warnings), 1 nothing could be read, 2 usage. */
+export async function analyzeCommand(input: string, o: AnalyzeOptions): Promise<number> {
+  let source: ByteSource;
+  const name = input === '-' ? 'stdin' : input;
+  try {
+    source = input === '-' ? streamSource(process.stdin) : await fileSource(input);
+  } catch (e) {
+    process.stderr.write(`vigil: ${name}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}\n`);
+    return 1;
+  }
+  return analyzeSource(source, name, o);
+}
+
+export async function captureCommand(o: AnalyzeOptions & { interface: string; count?: number; filter?: string }): Promise<number> {
+  const live = startLiveCapture({ interface: o.interface, count: o.count, filter: o.filter });
+  const onSignal = () => live.stop();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const exited = live.exited.catch((e: Error) => ({ code: -1, stderr: e.message }));
+  const code = await analyzeSource(live.source, `interface ${o.interface}`, { ...o, progress: false });
+  const ex = await exited;
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  if (ex.code !== 0 && ex.code !== null && ex.code !== 130) {
+    const msg = ex.stderr.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('tcpdump: listening')).pop() ?? '';
+    process.stderr.write(`vigil: capture on ${o.interface} failed: ${msg || `tcpdump exited with ${ex.code}`}\n`);
+    return 1;
+  }
+  return code;
+}
+
+async function analyzeSource(source: ByteSource, name: string, o: AnalyzeOptions): Promise<number> {
+  const out = process.stdout;
+  const hosts = new HostIndex();
+  let flowsOut: WriteStream | undefined;
+  if (o.flows !== undefined) flowsOut = createWriteStream(o.flows);
+  const writeJson = o.json === true;
+  const started = performance.now();
+  const bar = o.progress !== false && process.stderr.isTTY ? progressBar(source) : undefined;
+  let lastUpdate = 0;
+  const onChunk = (sensor: Sensor) => {
+    if (bar === undefined) return;
+    const now = performance.now();
+    if (now - lastUpdate < 100) return;
+    lastUpdate = now;
+    bar.update(source.position, { packets: sensor.frames.toLocaleString('en'), pps: Math.round(sensor.frames / ((now - started) / 1000)).toLocaleString('en') });
+  };
+  let result: RunResult;
+  try {
+    result = await runSensor(
+      source,
+      {
+        dissectors: ALL_DISSECTORS,
+        synDissectors: SYN_DISSECTORS,
+        allObservations: o.allObservations === true,
+        onObservation: (obs) => {
+          hosts.add(obs);
+          if (writeJson) out.write(`${JSON.stringify({ type: 'observation', ...obs })}\n`);
+        },
+        onFlow: (f) => {
+          const line = `${JSON.stringify({ type: 'flow', ...f })}\n`;
+          if (flowsOut !== undefined) flowsOut.write(line);
+          if (writeJson) out.write(line);
+        },
+      },
+      onChunk,
+    );
+  } finally {
+    bar?.stop();
+    if (flowsOut !== undefined) await new Promise<void>((r) => flowsOut.end(r));
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const { report, error } = result;
+  if (error !== undefined) {
+    const where = error.frame > 0 ? `offset ${error.offset}, frame ${error.frame}` : `offset ${error.offset}`;
+    process.stderr.write(`${pc.yellow('vigil:')} ${name}: ${error.message} (${where})\n`);
+    // Nothing read at all is a failure, said in one line; a capture that stopped part-way still produced results.
+    if (report.frames === 0) return 1;
+  }
+  const summary = `${writeJson ? '' : `${formatHosts(hosts.hosts(), o.hosts ?? 40)}\n\n`}${formatReport(report, seconds)}\n`;
+  if (writeJson) {
+    out.write(`${JSON.stringify({ type: 'summary', source: name, seconds, ...report })}\n`);
+    process.stderr.write(summary);
+  } else out.write(summary);
+  return 0;
+}
+
+function progressBar(source: ByteSource): cliProgress.SingleBar {
+  const total = source.size;
+  const bar = new cliProgress.SingleBar(
+    {
+      format:
+        total !== undefined
+          ? 'reading |{bar}| {percentage}% · {value_fmt}/{total_fmt} · {packets} packets · {pps} pkt/s · ETA {eta_formatted}'
+          : 'reading {value_fmt} · {packets} packets · {pps} pkt/s',
+      formatValue: (v, _opts, type) => (type === 'value' || type === 'total' ? fmtBytes(v) : String(v)),
+      stream: process.stderr,
+      hideCursor: true,
+      clearOnComplete: true,
+      etaBuffer: 20,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(total ?? 0, 0, { packets: '0', pps: '0' });
+  return bar;
+}

@@ -1,0 +1,46 @@
+/** The `vigil` command line. */
+import { Command, InvalidArgumentError } from 'commander';
+import { analyzeCommand, captureCommand } from './analyze.ts';
+
+function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
+
+const program = new Command();
+program.name('vigil').description('Passive security monitor for connected medical devices: it only listens.').version('0.1.0');
+
+program
+  .command('analyze')
+  .description('read a pcap or pcapng capture (or - for stdin) and report what each host revealed about itself')
+  .argument('<capture>', 'capture file, or - to read stdin (tcpdump -w - | vigil analyze -)')
+  .option('--json', 'write observations and flows as JSON lines to stdout (the summary goes to stderr)')
+  .option('--flows <file>', 'write flow records as JSON lines to a file')
+  .option('--all-observations', 'emit every observation, not only the first of each host/attribute/value')
+  .option('--no-progress', 'no progress bar')
+  .option('--hosts <n>', 'hosts to show in the summary', positiveInt, 40)
+  .action(async (capture: string, opts: { json?: boolean; flows?: string; allObservations?: boolean; progress: boolean; hosts: number }) => {
+    process.exitCode = await analyzeCommand(capture, opts);
+  });
+
+program
+  .command('capture')
+  .description('capture live from an interface (receive-only, via tcpdump) and report as analyze does')
+  .requiredOption('-i, --interface <name>', 'interface to listen on (a SPAN or tap port)')
+  .option('-c, --count <n>', 'stop after n packets', positiveInt)
+  .option('-f, --filter <bpf>', 'capture filter (tcpdump syntax)')
+  .option('--json', 'write observations and flows as JSON lines to stdout')
+  .option('--flows <file>', 'write flow records as JSON lines to a file')
+  .option('--hosts <n>', 'hosts to show in the summary', positiveInt, 40)
+  .action(async (opts: { interface: string; count?: number; filter?: string; json?: boolean; flows?: string; hosts: number }) => {
+    process.exitCode = await captureCommand(opts);
+  });
+
+// The pipe may close early (`vigil analyze x --json | head`): that is not an error.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw e;
+});
+
+await program.parseAsync(process.argv);
