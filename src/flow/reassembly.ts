@@ -183,7 +183,10 @@ export class TcpStream {
       this.heldBytes -= h.data.length;
       this.r.stats.held -= h.data.length;
       const overlap = -diff;
-      if (overlap >= h.data.length) continue;
+      if (overlap >= h.data.length) {
+        this.r.stats.retransmitted++;
+        continue;
+      }
       this.deliver(overlap === 0 ? h.data : h.data.subarray(overlap), sink);
     }
   }
