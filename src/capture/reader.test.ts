@@ -120,7 +120,8 @@ function errorOf(bytes: Buffer): CaptureError {
 test('not a capture, empty, truncated, absurd lengths: a clear error with offset and frame', () => {
   assert.match(errorOf(Buffer.from('{"name": "not a capture at all"}')).message, /not a pcap or pcapng capture/);
   assert.match(errorOf(Buffer.alloc(0)).message, /empty input/);
-  assert.match(errorOf(Buffer.from('abc')).message, /shorter than any capture header/);
+  assert.match(errorOf(Buffer.from('abc')).message, /capture header truncated/);
+  assert.match(errorOf(Buffer.from('short text')).message, /not a pcap or pcapng capture/);
   const o = { linkType: 1 };
   const good = Buffer.concat([pcapHeader(o), pcapRecord(o, 1, 0, F1)]);
   const cut = Buffer.concat([good, pcapRecord(o, 2, 0, F2).subarray(0, 19)]);

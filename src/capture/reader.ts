@@ -61,7 +61,7 @@ export class CaptureReader {
         this.ng = new PcapngState();
       } else {
         const h = parsePcapHeader(buf, 0);
-        if (h === undefined) throw new CaptureError(`not a pcap or pcapng capture (starts with 0x${buf.subarray(0, 4).toString('hex')})`, 0, 0);
+        if (h === undefined) throw notACapture(buf);
         this.pcap = h;
         this.stats.format = 'pcap';
         pos = PCAP_HEADER_LEN;
@@ -82,9 +82,10 @@ export class CaptureReader {
   /** Call at end of input. Throws CaptureError if the input was empty, not a capture, or ends inside a record. */
   end(): void {
     if (this.stats.format === undefined) {
-      const n = this.carry?.length ?? 0;
-      if (n === 0) throw new CaptureError('empty input: no capture data', 0, 0);
-      throw new CaptureError(`not a capture: only ${n} bytes, shorter than any capture header`, 0, 0);
+      const c = this.carry ?? Buffer.alloc(0);
+      if (c.length === 0) throw new CaptureError('empty input: no capture data', 0, 0);
+      if (c.length >= 4 && !knownMagic(c)) throw notACapture(c);
+      throw new CaptureError(`capture header truncated: only ${c.length} bytes`, 0, 0);
     }
     if (this.carry !== undefined && this.carry.length > 0) {
       const have = this.carry.length;
@@ -100,4 +101,13 @@ export class CaptureReader {
       );
     }
   }
+}
+
+function knownMagic(b: Buffer): boolean {
+  const le = b.readUInt32LE(0);
+  return le === 0x0a0d0d0a || le === 0xa1b2c3d4 || le === 0xa1b23c4d || le === 0xd4c3b2a1 || le === 0x4d3cb2a1;
+}
+
+function notACapture(b: Buffer): CaptureError {
+  return new CaptureError(`not a pcap or pcapng capture (starts with 0x${b.subarray(0, 4).toString('hex')})`, 0, 0);
 }

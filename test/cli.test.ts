@@ -1,0 +1,96 @@
+/** The CLI as a user meets it: exit codes, one-line errors, stdin, JSON lines, live capture. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { corpus } from './helpers/observe.ts';
+
+const VIGIL = new URL('../bin/vigil.js', import.meta.url).pathname;
+const tmp = mkdtempSync(join(tmpdir(), 'vigil-cli-'));
+
+function vigil(args: string[], input?: Buffer) {
+  const r = spawnSync(process.execPath, [VIGIL, ...args], { input, encoding: 'utf8', maxBuffer: 64 << 20 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('a file that is not a capture: one clear line naming it, exit 1', () => {
+  const f = join(tmp, 'notes.txt');
+  writeFileSync(f, 'these are not packets\n');
+  const r = vigil(['analyze', f]);
+  assert.equal(r.code, 1);
+  assert.equal(r.stderr.trim().split('\n').length, 1);
+  assert.match(r.stderr, /notes\.txt: not a pcap or pcapng capture .*offset 0/);
+  assert.equal(r.stdout, '');
+});
+
+test('a missing file and a directory: exit 1', () => {
+  assert.equal(vigil(['analyze', join(tmp, 'nope.pcap')]).code, 1);
+  assert.match(vigil(['analyze', tmp]).stderr, /directory/);
+});
+
+test('a truncated capture: what could be read is reported, with a warning naming offset and frame, exit 0', () => {
+  const whole = readFileSync(corpus('pcaps/medical/dicom/dicom-dcmtk-loopback.pcap'));
+  const f = join(tmp, 'cut.pcap');
+  writeFileSync(f, whole.subarray(0, whole.length - 50));
+  const r = vigil(['analyze', f, '--no-progress']);
+  assert.equal(r.code, 0);
+  assert.match(r.stderr, /cut\.pcap: capture truncated: .*offset \d+, frame 110/);
+  assert.match(r.stdout, /109 frames/);
+});
+
+test('stdin and --json: JSON lines of observations, flows and a final summary', () => {
+  const bytes = readFileSync(corpus('pcaps/medical/dicom/dicom-dcmtk-loopback.pcap'));
+  const r = vigil(['analyze', '-', '--json'], bytes);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; frames?: number });
+  const summary = lines.at(-1);
+  assert.equal(summary?.type, 'summary');
+  assert.equal(summary?.frames, 110);
+  assert.equal(lines.filter((l) => l.type === 'flow').length, 6);
+});
+
+test('--flows writes flow records to a file', () => {
+  const out = join(tmp, 'flows.jsonl');
+  const r = vigil(['analyze', corpus('pcaps/identity/ndpi/netbios.pcap'), '--flows', out]);
+  assert.equal(r.code, 0, r.stderr);
+  const flows = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { proto: string; clientIp: string });
+  assert.ok(flows.length > 0);
+  assert.ok(flows.every((f) => typeof f.clientIp === 'string' && f.proto !== undefined));
+});
+
+function canCaptureOnLoopback(): boolean {
+  try {
+    execFileSync('tcpdump', ['--version'], { stdio: 'ignore' });
+    return process.getuid?.() === 0;
+  } catch {
+    return false;
+  }
+}
+
+test('live capture on the loopback interface through tcpdump (receive-only)', { skip: !canCaptureOnLoopback() && 'needs tcpdump and root' }, async () => {
+  const child = spawn(process.execPath, [VIGIL, 'capture', '-i', 'lo', '-c', '6', '-f', 'udp port 47123', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<number | null>((resolve) => child.on('close', resolve));
+  // Traffic only to our own loopback port, until the capture has what it asked for.
+  const sock = createSocket('udp4');
+  let finished = false;
+  void done.then(() => (finished = true));
+  const deadline = Date.now() + 15000;
+  while (!finished && Date.now() < deadline) {
+    sock.send('vigil live capture test', 47123, '127.0.0.1');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  sock.close();
+  if (!finished) child.kill('SIGINT');
+  const code = await done;
+  assert.equal(code, 0, stderr);
+  const summary = JSON.parse(stdout.trim().split('\n').at(-1) as string) as { frames: number; ipPackets: number };
+  assert.equal(summary.frames, 6);
+  assert.equal(summary.ipPackets, 6);
+});
