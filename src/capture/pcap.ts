@@ -82,7 +82,9 @@ export function parsePcapRecords(
     rec.origLen = origLen < capLen ? capLen : origLen;
     rec.interfaceId = 0;
     rec.offset = fileOffset + (pos - offset);
-    rec.data = buf.subarray(pos + RECORD_HEADER_LEN, pos + RECORD_HEADER_LEN + capLen);
+    rec.buf = buf;
+    rec.start = pos + RECORD_HEADER_LEN;
+    rec.capLen = capLen;
     onRecord(rec);
     pos += RECORD_HEADER_LEN + capLen;
   }

@@ -111,7 +111,7 @@ export function parsePcapngBlocks(
           break;
         }
         setTime(rec, hi, lo, iface);
-        emit(rec, iface, ifId, at, buf.subarray(data, data + capLen), origLen, onRecord);
+        emit(rec, iface, ifId, at, buf, data, capLen, origLen, onRecord);
         break;
       }
       case BLOCK_SPB: {
@@ -127,7 +127,7 @@ export function parsePcapngBlocks(
         if (iface.snapLen > 0) capLen = Math.min(capLen, iface.snapLen);
         rec.tsSec = 0;
         rec.tsNsec = 0;
-        emit(rec, iface, 0, at, buf.subarray(body + 4, body + 4 + capLen), origLen, onRecord);
+        emit(rec, iface, 0, at, buf, body + 4, capLen, origLen, onRecord);
         break;
       }
       default:
@@ -150,15 +150,19 @@ function emit(
   iface: Iface,
   ifId: number,
   at: number,
-  data: Buffer,
+  buf: Buffer,
+  start: number,
+  capLen: number,
   origLen: number,
   onRecord: (rec: CaptureRecord) => void,
 ): void {
   rec.linkType = iface.linkType;
   rec.interfaceId = ifId;
   rec.offset = at;
-  rec.data = data;
-  rec.origLen = origLen < data.length ? data.length : origLen;
+  rec.buf = buf;
+  rec.start = start;
+  rec.capLen = capLen;
+  rec.origLen = origLen < capLen ? capLen : origLen;
   onRecord(rec);
 }
 

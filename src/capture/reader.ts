@@ -46,12 +46,12 @@ export class CaptureReader {
   push(chunk: Buffer): void {
     this.stats.bytes += chunk.length;
     let buf = chunk;
-    if (this.carry !== undefined) {
-      buf = Buffer.concat([this.carry, chunk]);
-      this.carry = undefined;
-    }
     let pos = 0;
     if (this.stats.format === undefined) {
+      if (this.carry !== undefined) {
+        buf = Buffer.concat([this.carry, chunk]);
+        this.carry = undefined;
+      }
       if (buf.length < PCAP_HEADER_LEN) {
         this.carry = Buffer.from(buf);
         return;
@@ -67,16 +67,53 @@ export class CaptureReader {
         pos = PCAP_HEADER_LEN;
         this.offset = PCAP_HEADER_LEN;
       }
+    } else if (this.carry !== undefined) {
+      // A record straddles the chunk boundary: complete it from the new chunk (a small copy of one
+      // record), rather than concatenating the whole chunk behind the tail.
+      pos = this.completeCarry(chunk);
+      if (this.carry !== undefined) return;
     }
     const start = pos;
-    if (this.pcap !== undefined) pos = parsePcapRecords(this.pcap, buf, pos, buf.length, this.offset, this.rec, this.onRecord);
-    else if (this.ng !== undefined) pos = parsePcapngBlocks(this.ng, buf, pos, buf.length, this.offset, this.rec, this.onRecord, this.onSkipped);
+    pos = this.parse(buf, pos);
     this.offset += pos - start;
     this.stats.frames = this.rec.frame;
     if (pos < buf.length) {
       // Copy so the (possibly large) chunk is not kept alive by a small tail.
       this.carry = Buffer.from(buf.subarray(pos));
     }
+  }
+
+  private parse(buf: Buffer, pos: number): number {
+    if (this.pcap !== undefined) return parsePcapRecords(this.pcap, buf, pos, buf.length, this.offset, this.rec, this.onRecord);
+    return parsePcapngBlocks(this.ng as PcapngState, buf, pos, buf.length, this.offset, this.rec, this.onRecord, this.onSkipped);
+  }
+
+  /** Bytes the record at the start of `b` needs in all (a header's worth when even that is incomplete). */
+  private need(b: Buffer): number {
+    return this.pcap !== undefined ? pcapRecordNeed(this.pcap, b, 0, b.length) : pcapngBlockNeed(this.ng as PcapngState, b, 0, b.length);
+  }
+
+  /** Moves bytes from `chunk` into the carry until it holds whole records, parses them; returns bytes of `chunk` used. */
+  private completeCarry(chunk: Buffer): number {
+    let used = 0;
+    while (this.carry !== undefined) {
+      const carry = this.carry;
+      // Parsing first validates the record header (corrupt lengths throw) before we grow anything.
+      const consumed = this.parse(carry, 0);
+      if (consumed > 0) {
+        this.offset += consumed;
+        this.stats.frames = this.rec.frame;
+        this.carry = consumed < carry.length ? Buffer.from(carry.subarray(consumed)) : undefined;
+        continue;
+      }
+      const need = this.need(carry);
+      if (carry.length >= need) throw new CaptureError('corrupt record length', this.offset, this.rec.frame + 1);
+      const take = Math.min(need - carry.length, chunk.length - used);
+      if (take <= 0) return used;
+      this.carry = Buffer.concat([carry, chunk.subarray(used, used + take)]);
+      used += take;
+    }
+    return used;
   }
 
   /** Call at end of input. Throws CaptureError if the input was empty, not a capture, or ends inside a record. */

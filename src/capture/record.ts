@@ -1,30 +1,44 @@
 /**
  * One captured frame as a capture-file reader hands it on.
  *
- * Readers reuse a single CaptureRecord for every frame they parse (no allocation per packet);
- * `data` is a view into the reader's chunk, valid only during the callback. Anything kept
- * beyond it must be copied.
+ * Readers reuse a single CaptureRecord for every frame they parse (no allocation per packet).
+ * The frame is `buf[start, start + capLen)`: a window onto the reader's chunk, valid only during
+ * the callback. Anything kept beyond it must be copied.
  */
-export interface CaptureRecord {
+export class CaptureRecord {
   /** 1-based frame number within the whole input, as tshark and Wireshark count. */
-  frame: number;
+  frame = 0;
   /** Link-layer header type (LINKTYPE_* from the tcpdump.org registry). */
-  linkType: number;
+  linkType = 0;
   /** Capture time: whole seconds since the Unix epoch. */
-  tsSec: number;
+  tsSec = 0;
   /** Capture time: nanoseconds within the second. */
-  tsNsec: number;
-  /** Length of the frame on the wire (may exceed data.length when the snap length cut it). */
-  origLen: number;
+  tsNsec = 0;
+  /** Length of the frame on the wire (may exceed capLen when the snap length cut it). */
+  origLen = 0;
   /** Which interface it was captured on (pcapng interface id; 0 for pcap). */
-  interfaceId: number;
+  interfaceId = 0;
   /** File offset of the record, for error messages. */
-  offset: number;
-  data: Buffer;
+  offset = 0;
+  buf: Buffer = EMPTY;
+  start = 0;
+  capLen = 0;
+
+  /** The frame as its own Buffer view (allocates a view: the hot path uses buf/start/capLen). */
+  get data(): Buffer {
+    return this.buf.subarray(this.start, this.start + this.capLen);
+  }
+  set data(b: Buffer) {
+    this.buf = b;
+    this.start = 0;
+    this.capLen = b.length;
+  }
 }
 
+const EMPTY = Buffer.alloc(0);
+
 export function newCaptureRecord(): CaptureRecord {
-  return { frame: 0, linkType: 0, tsSec: 0, tsNsec: 0, origLen: 0, interfaceId: 0, offset: 0, data: Buffer.alloc(0) };
+  return new CaptureRecord();
 }
 
 /** Link types Vigil decodes; the rest are counted and skipped. */

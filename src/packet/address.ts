@@ -11,7 +11,7 @@ export function macToString(mac: number): string {
 
 /** Reads a 6-byte MAC at `off` as a 48-bit integer. */
 export function readMac(buf: Buffer, off: number): number {
-  return buf.readUInt16BE(off) * 0x100000000 + buf.readUInt32BE(off + 2);
+  return (((buf[off] as number) << 8) | (buf[off + 1] as number)) * 0x100000000 + ((((buf[off + 2] as number) << 24) | ((buf[off + 3] as number) << 16) | ((buf[off + 4] as number) << 8) | (buf[off + 5] as number)) >>> 0);
 }
 
 export function macFromBytes(buf: Buffer, off: number): string {

@@ -38,13 +38,15 @@ export class PacketDecoder {
     pkt.time = rec.tsSec + rec.tsNsec / 1e9;
     pkt.origLen = rec.origLen;
     pkt.linkType = rec.linkType;
-    const buf = rec.data;
+    const buf = rec.buf;
+    const start = rec.start;
+    const end = start + rec.capLen;
     pkt.buf = buf;
     let off: number;
     let etherType: number;
     switch (rec.linkType) {
       case LinkType.ETHERNET:
-        off = decodeEthernet(pkt, buf);
+        off = decodeEthernet(pkt, buf, start, end);
         etherType = pkt.etherType;
         break;
       case LinkType.RAW:
@@ -52,23 +54,23 @@ export class PacketDecoder {
       case LinkType.RAW_DLT14:
       case LinkType.IPV4:
       case LinkType.IPV6:
-        off = 0;
-        etherType = buf.length > 0 && (buf[0] as number) >> 4 === 6 ? EtherType.IPV6 : EtherType.IPV4;
+        off = start;
+        etherType = end > start && (buf[start] as number) >> 4 === 6 ? EtherType.IPV6 : EtherType.IPV4;
         break;
       case LinkType.LINUX_SLL:
-        off = decodeSll(pkt, buf);
+        off = decodeSll(pkt, buf, start, end);
         etherType = pkt.etherType;
         break;
       case LinkType.LINUX_SLL2:
-        off = decodeSll2(pkt, buf);
+        off = decodeSll2(pkt, buf, start, end);
         etherType = pkt.etherType;
         break;
       case LinkType.NULL:
       case LinkType.LOOP: {
-        if (buf.length < 4) return Skip.linkShort;
+        if (end - start < 4) return Skip.linkShort;
         // The address family is in the writer's byte order (NULL) or network order (LOOP); IPv6 has several values by OS.
-        const fam = rec.linkType === LinkType.LOOP ? buf.readUInt32BE(0) : buf.readUInt32LE(0) > 0xffff ? buf.readUInt32BE(0) : buf.readUInt32LE(0);
-        off = 4;
+        const fam = rec.linkType === LinkType.LOOP ? buf.readUInt32BE(start) : buf.readUInt32LE(start) > 0xffff ? buf.readUInt32BE(start) : buf.readUInt32LE(start);
+        off = start + 4;
         etherType = fam === 2 ? EtherType.IPV4 : fam === 24 || fam === 28 || fam === 30 ? EtherType.IPV6 : 0;
         break;
       }
@@ -78,14 +80,14 @@ export class PacketDecoder {
     if (off < 0) return Skip.linkShort;
     pkt.etherType = etherType;
     if (etherType === EtherType.IPV4) {
-      const r = decodeIpv4(pkt, buf, off);
+      const r = decodeIpv4(pkt, buf, off, end);
       if (r === 'malformed') return Skip.ipMalformed;
       if (r === 'fragment') {
         const fo = buf.readUInt16BE(off + 6);
         if (!this.fragments.add(pkt, (fo & 0x1fff) * 8, (fo & IPV4_MF) !== 0, 0)) return Skip.fragmentHeld;
       }
     } else if (etherType === EtherType.IPV6) {
-      const r = decodeIpv6(pkt, buf, off);
+      const r = decodeIpv6(pkt, buf, off, end);
       if (r === 'malformed') return Skip.ipMalformed;
       if (r === 'fragment') {
         if (!this.fragments.add(pkt, lastFragment.offset, lastFragment.more, lastFragment.headerEnd)) return Skip.fragmentHeld;

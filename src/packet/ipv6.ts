@@ -28,8 +28,8 @@ export interface Ipv6FragmentInfo {
 
 export const lastFragment: Ipv6FragmentInfo = { offset: 0, more: false, id: 0, nextHeader: 0, headerEnd: 0 };
 
-export function decodeIpv6(pkt: Packet, buf: Buffer, off: number): Ipv6Result {
-  if (buf.length - off < 40) return 'malformed';
+export function decodeIpv6(pkt: Packet, buf: Buffer, off: number, frameEnd: number): Ipv6Result {
+  if (frameEnd - off < 40) return 'malformed';
   if ((buf[off] as number) >> 4 !== 6) return 'malformed';
   const payloadLen = buf.readUInt16BE(off + 4);
   pkt.ipVersion = 6;
@@ -40,9 +40,9 @@ export function decodeIpv6(pkt: Packet, buf: Buffer, off: number): Ipv6Result {
   pkt.ipId = 0;
   let end = off + 40 + payloadLen;
   // payload length 0 with a hop-by-hop header means a jumbogram; the capture bounds it anyway.
-  if (payloadLen === 0 || end > buf.length) {
+  if (payloadLen === 0 || end > frameEnd) {
     if (payloadLen !== 0) pkt.truncated = true;
-    end = buf.length;
+    end = frameEnd;
   }
   let next = buf[off + 6] as number;
   let p = off + 40;

@@ -1,0 +1,194 @@
+/**
+ * Sensor throughput beside its peers, on the same capture, in one run, each pinned to one core:
+ *
+ *   - Vigil:    `vigil analyze FILE` (decode + flows + reassembly + every dissector)
+ *   - tshark:   `tshark -r FILE -T fields -e …` extracting the same identity fields
+ *   - Suricata: `suricata -r FILE --runmode single` with EVE protocol logging on, no rules
+ *
+ * Prints packets/s for each and Vigil's ratio to each peer, plus Vigil's peak RSS, and writes the
+ * figures to bench/out/sensor.json.
+ *
+ *   node --import tsx bench/sensor.ts FILE.pcap [--skip-tshark] [--skip-suricata]
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const here = new URL('.', import.meta.url).pathname;
+const repo = resolve(here, '..');
+
+/** The fields Vigil's dissectors extract, as tshark names them. */
+export const TSHARK_FIELDS = [
+  'frame.number',
+  'ip.src',
+  'ip.dst',
+  'tcp.srcport',
+  'tcp.dstport',
+  'udp.srcport',
+  'udp.dstport',
+  'tcp.flags',
+  'tcp.window_size_value',
+  'tcp.options.mss_val',
+  'ip.ttl',
+  'dhcp.option.hostname',
+  'dhcp.option.vendor_class_id',
+  'dhcp.option.request_list_item',
+  'dns.qry.name',
+  'dns.ptr.domain_name',
+  'dns.txt',
+  'nbns.name',
+  'http.request.method',
+  'http.request.uri',
+  'http.host',
+  'http.user_agent',
+  'http.server',
+  'http.response.code',
+  'tls.handshake.extensions_server_name',
+  'tls.handshake.ja3',
+  'tls.handshake.ciphersuite',
+  'x509sat.uTF8String',
+  'ntlmssp.version.major',
+  'ntlmssp.version.minor',
+  'ntlmssp.version.build_number',
+  'ntlmssp.auth.username',
+  'ntlmssp.auth.hostname',
+  'smb.native_os',
+  'smb2.dialect',
+  'dicom.assoc.ae.calling',
+  'dicom.assoc.ae.called',
+  'dicom.userinfo.uid',
+  'dicom.userinfo.version',
+  'snmp.name',
+  'snmp.value.octets',
+];
+
+interface Result {
+  tool: string;
+  seconds: number;
+  packetsPerSecond: number;
+  maxRssMb?: number;
+  note?: string;
+}
+
+function packetsIn(file: string): number {
+  const out = execFileSync('capinfos', ['-c', '-M', file], { encoding: 'utf8' });
+  const m = /Number of packets:\s+(\d+)/.exec(out);
+  if (m === null) throw new Error(`capinfos could not count ${file}`);
+  return Number(m[1]);
+}
+
+/** Runs a command pinned to CPU 0 under /usr/bin/time; returns wall seconds and max RSS. */
+function timed(cmd: string, args: string[], opts: { cwd?: string } = {}): { seconds: number; maxRssMb: number; stderr: string } {
+  const started = process.hrtime.bigint();
+  const r = spawnSync('/usr/bin/time', ['-f', 'VIGIL_BENCH_RSS_KB=%M', 'taskset', '-c', '0', cmd, ...args], {
+    cwd: opts.cwd,
+    encoding: 'utf8',
+    stdio: ['ignore', 'ignore', 'pipe'],
+    maxBuffer: 64 << 20,
+  });
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  if (r.status !== 0) throw new Error(`${cmd} exited with ${r.status}: ${r.stderr.slice(-2000)}`);
+  const m = /VIGIL_BENCH_RSS_KB=(\d+)/.exec(r.stderr);
+  return { seconds, maxRssMb: m !== null ? Number(m[1]) / 1024 : NaN, stderr: r.stderr };
+}
+
+function suricataConfig(dir: string): string {
+  // Minimal config: EVE JSON with the protocol loggers that match Vigil's dissectors; no rules.
+  const yaml = `%YAML 1.1
+---
+default-log-dir: ${dir}
+outputs:
+  - eve-log:
+      enabled: yes
+      filetype: regular
+      filename: eve.json
+      types:
+        - dns
+        - http:
+            extended: yes
+        - tls:
+            extended: yes
+        - smb
+        - dhcp:
+            extended: yes
+        - snmp
+        - ssh
+        - flow
+app-layer:
+  protocols:
+    tls: { enabled: yes }
+    http: { enabled: yes }
+    smb: { enabled: yes }
+    dns: { tcp: { enabled: yes }, udp: { enabled: yes } }
+    dhcp: { enabled: yes }
+    snmp: { enabled: yes }
+    krb5: { enabled: yes }
+    ssh: { enabled: yes }
+stream:
+  memcap: 1gb
+  reassembly:
+    memcap: 2gb
+flow:
+  memcap: 1gb
+pcap-file:
+  checksum-checks: no
+logging:
+  default-log-level: warning
+  outputs:
+    - console:
+        enabled: yes
+`;
+  const path = join(dir, 'suricata.yaml');
+  writeFileSync(path, yaml);
+  return path;
+}
+
+function main(): void {
+  const args = process.argv.slice(2);
+  const file = args.find((a) => !a.startsWith('--'));
+  if (file === undefined) throw new Error('usage: sensor.ts FILE.pcap [--skip-tshark] [--skip-suricata]');
+  const packets = packetsIn(file);
+  const results: Result[] = [];
+  process.stderr.write(`capture: ${file}, ${packets.toLocaleString('en')} packets\n`);
+
+  // Vigil: the CLI as a user runs it (startup included), all dissectors, summary output.
+  const v = timed(process.execPath, [join(repo, 'bin/vigil.js'), 'analyze', file, '--no-progress'], { cwd: repo });
+  results.push({ tool: 'vigil', seconds: v.seconds, packetsPerSecond: packets / v.seconds, maxRssMb: v.maxRssMb });
+  process.stderr.write(`vigil     ${v.seconds.toFixed(2)} s\n`);
+
+  if (!args.includes('--skip-tshark')) {
+    const fieldArgs = ['-n', '-r', file, '-T', 'fields'];
+    for (const f of TSHARK_FIELDS) fieldArgs.push('-e', f);
+    // Decode DICOM on its registered ports as well as by heuristics.
+    fieldArgs.push('-d', 'tcp.port==11112,dicom');
+    const t = timed('tshark', fieldArgs);
+    results.push({ tool: 'tshark -T fields', seconds: t.seconds, packetsPerSecond: packets / t.seconds, maxRssMb: t.maxRssMb });
+    process.stderr.write(`tshark    ${t.seconds.toFixed(2)} s\n`);
+  }
+
+  if (!args.includes('--skip-suricata')) {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-suricata-'));
+    try {
+      const conf = suricataConfig(dir);
+      const s = timed('suricata', ['-c', conf, '-r', file, '--runmode', 'single', '-l', dir, '-S', '/dev/null', '-k', 'none']);
+      results.push({ tool: 'suricata --runmode single', seconds: s.seconds, packetsPerSecond: packets / s.seconds, maxRssMb: s.maxRssMb });
+      process.stderr.write(`suricata  ${s.seconds.toFixed(2)} s\n`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  const vigil = results[0] as Result;
+  console.log(`\nSensor throughput on ${packets.toLocaleString('en')} packets (one core each)\n`);
+  console.log('| tool | seconds | packets/s | Vigil is | peak RSS |');
+  console.log('|---|---:|---:|---:|---:|');
+  for (const r of results) {
+    const ratio = r === vigil ? '—' : `${(vigil.packetsPerSecond / r.packetsPerSecond).toFixed(2)}×`;
+    console.log(`| ${r.tool} | ${r.seconds.toFixed(2)} | ${Math.round(r.packetsPerSecond).toLocaleString('en')} | ${ratio} | ${r.maxRssMb?.toFixed(0) ?? '?'} MB |`);
+  }
+  mkdirSync(join(here, 'out'), { recursive: true });
+  writeFileSync(join(here, 'out', 'sensor.json'), JSON.stringify({ file, packets, date: new Date().toISOString(), results }, null, 2));
+}
+
+main();
