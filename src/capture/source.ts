@@ -24,17 +24,28 @@ export async function fileSource(path: string): Promise<ByteSource> {
     throw new Error(`${path} is a directory, not a capture file`);
   }
   let position = 0;
+  let readAt = 0;
+  const read = async (): Promise<Buffer | undefined> => {
+    // A fresh buffer per read: packets handed on are views into it and must stay valid.
+    const buf = Buffer.allocUnsafe(CHUNK);
+    const { bytesRead } = await fh.read(buf, 0, CHUNK, readAt);
+    readAt += bytesRead;
+    return bytesRead === 0 ? undefined : bytesRead === CHUNK ? buf : buf.subarray(0, bytesRead);
+  };
   async function* gen(): AsyncGenerator<Buffer> {
+    // Read ahead: the next chunk loads while the sensor works on this one.
+    let next: Promise<Buffer | undefined> = read();
     try {
       for (;;) {
-        // A fresh buffer per read: packets handed on are views into it and must stay valid.
-        const buf = Buffer.allocUnsafe(CHUNK);
-        const { bytesRead } = await fh.read(buf, 0, CHUNK, null);
-        if (bytesRead === 0) return;
-        position += bytesRead;
-        yield bytesRead === CHUNK ? buf : buf.subarray(0, bytesRead);
+        const cur = await next;
+        if (cur === undefined) return;
+        next = read();
+        position += cur.length;
+        yield cur;
       }
     } finally {
+      // A consumer that stops early leaves one read in flight: let it settle before closing.
+      await next.catch(() => undefined);
       await fh.close();
     }
   }

@@ -11,6 +11,7 @@ import { ALL_DISSECTORS, SYN_DISSECTORS } from '../protocols/index.ts';
 import { HostIndex } from '../sensor/hosts.ts';
 import { runSensor, type RunResult } from '../sensor/run.ts';
 import type { Sensor } from '../sensor/sensor.ts';
+import type { FlowRecord } from '../flow/flow.ts';
 import { fmtBytes, formatHosts, formatReport } from './format.ts';
 
 export interface AnalyzeOptions {
@@ -80,11 +81,16 @@ async function analyzeSource(source: ByteSource, name: string, o: AnalyzeOptions
           hosts.add(obs);
           if (writeJson) out.write(`${JSON.stringify({ type: 'observation', ...obs })}\n`);
         },
-        onFlow: (f) => {
-          const line = `${JSON.stringify({ type: 'flow', ...f })}\n`;
-          if (flowsOut !== undefined) flowsOut.write(line);
-          if (writeJson) out.write(line);
-        },
+        // Flow records cost an object each: build them only when someone reads them.
+        ...(writeJson || flowsOut !== undefined
+          ? {
+              onFlow: (f: FlowRecord) => {
+                const line = `${JSON.stringify({ type: 'flow', ...f })}\n`;
+                if (flowsOut !== undefined) flowsOut.write(line);
+                if (writeJson) out.write(line);
+              },
+            }
+          : {}),
       },
       onChunk,
     );
