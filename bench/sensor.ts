@@ -8,7 +8,7 @@
  * Prints packets/s for each and Vigil's ratio to each peer, plus Vigil's peak RSS, and writes the
  * figures to bench/out/sensor.json.
  *
- *   node --import tsx bench/sensor.ts FILE.pcap [--skip-tshark] [--skip-suricata]
+ *   node --import tsx bench/sensor.ts FILE.pcap [--runs N] [--skip-tshark] [--skip-suricata]
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -78,8 +78,17 @@ function packetsIn(file: string): number {
   return Number(m[1]);
 }
 
-/** Runs a command pinned to CPU 0 under /usr/bin/time; returns wall seconds and max RSS. */
-function timed(cmd: string, args: string[], opts: { cwd?: string } = {}): { seconds: number; maxRssMb: number; stderr: string } {
+let RUNS = 1;
+
+/** Runs a command RUNS times pinned to CPU 0; returns the median wall time and the largest max RSS. */
+function timed(cmd: string, args: string[], opts: { cwd?: string } = {}): { seconds: number; maxRssMb: number } {
+  const runs = Array.from({ length: RUNS }, () => timedOnce(cmd, args, opts));
+  runs.sort((a, b) => a.seconds - b.seconds);
+  return { seconds: (runs[Math.floor(runs.length / 2)] as { seconds: number }).seconds, maxRssMb: Math.max(...runs.map((r) => r.maxRssMb)) };
+}
+
+/** Runs a command once pinned to CPU 0 under /usr/bin/time; returns wall seconds and max RSS. */
+function timedOnce(cmd: string, args: string[], opts: { cwd?: string } = {}): { seconds: number; maxRssMb: number; stderr: string } {
   const started = process.hrtime.bigint();
   const r = spawnSync('/usr/bin/time', ['-f', 'VIGIL_BENCH_RSS_KB=%M', 'taskset', '-c', '0', cmd, ...args], {
     cwd: opts.cwd,
@@ -146,8 +155,10 @@ logging:
 
 function main(): void {
   const args = process.argv.slice(2);
-  const file = args.find((a) => !a.startsWith('--'));
-  if (file === undefined) throw new Error('usage: sensor.ts FILE.pcap [--skip-tshark] [--skip-suricata]');
+  const file = args.find((a, i) => !a.startsWith('--') && args[i - 1] !== '--runs');
+  if (file === undefined) throw new Error('usage: sensor.ts FILE.pcap [--runs N] [--skip-tshark] [--skip-suricata]');
+  const ri = args.indexOf('--runs');
+  if (ri >= 0) RUNS = Math.max(1, Number(args[ri + 1]));
   const packets = packetsIn(file);
   const results: Result[] = [];
   process.stderr.write(`capture: ${file}, ${packets.toLocaleString('en')} packets\n`);
@@ -180,7 +191,7 @@ function main(): void {
   }
 
   const vigil = results[0] as Result;
-  console.log(`\nSensor throughput on ${packets.toLocaleString('en')} packets (one core each)\n`);
+  console.log(`\nSensor throughput on ${packets.toLocaleString('en')} packets (one core each, median of ${RUNS})\n`);
   console.log('| tool | seconds | packets/s | Vigil is | peak RSS |');
   console.log('|---|---:|---:|---:|---:|');
   for (const r of results) {
