@@ -173,7 +173,7 @@ export class Sensor {
   private frame(rec: CaptureRecord): void {
     const pkt = this.pkt;
     const why = this.decoder.decode(rec, pkt);
-    if (this.firstTime === undefined) this.firstTime = pkt.time;
+    if (this.firstTime === undefined || pkt.time < this.firstTime) this.firstTime = pkt.time;
     if (this.lastTime === undefined || pkt.time > this.lastTime) this.lastTime = pkt.time;
     if (why !== undefined) {
       this.skipped.set(why, (this.skipped.get(why) ?? 0) + 1);
