@@ -1,0 +1,155 @@
+/**
+ * What each kind of device does, and when: the activities that give a simulated hospital its
+ * rhythm (busy day shifts, quiet nights, shift changes at 07:00, 15:00 and 23:00) and its stable
+ * peer sets (a modality always talks to the same PACS and worklist).
+ */
+import type { Activity, Conversation } from './engine.ts';
+import type { Hospital, SimDevice, Zone } from './hospital.ts';
+import { tcpConversation, udpExchange, type Host, type Message } from './conversation.ts';
+import type { Rng } from './rng.ts';
+import { dnsAnswer, dnsQuery } from './payloads/dns.ts';
+import { ntpReply, ntpRequest } from './payloads/ntp.ts';
+import { htmlPage, httpRequest, httpResponse } from './payloads/http.ts';
+
+/** Hour of day (0–24, fractional) of a capture time; the hospital runs on UTC in the simulator. */
+export function hourOf(t: number): number {
+  return (((t / 3600) % 24) + 24) % 24;
+}
+
+/** Activity level of a device at time t: 1 in its active hours, its night factor outside them. */
+export function level(d: SimDevice, t: number): number {
+  const h = hourOf(t);
+  const [a, b] = d.kind.activeHours;
+  const active = a <= b ? h >= a && h < b : h >= a || h < b;
+  return active ? 1 : d.kind.nightFactor;
+}
+
+/**
+ * An activity that recurs with a mean interval at full activity, slowed by the device's level:
+ * inter-arrival times are drawn by thinning a Poisson process, so quiet hours are really quiet.
+ */
+export class Recurring implements Activity {
+  next: number;
+  constructor(
+    private readonly device: SimDevice,
+    private readonly rng: Rng,
+    private readonly mean: number,
+    start: number,
+    private readonly make: (now: number) => Conversation[],
+  ) {
+    this.next = start + rng.exp(mean);
+  }
+  fire(now: number): Conversation[] {
+    this.next = now + this.rng.exp(this.mean);
+    // Thinning: fire with probability equal to the current level.
+    if (this.rng.next() >= level(this.device, now)) return [];
+    return this.make(now);
+  }
+}
+
+export interface External extends Host {
+  name: string;
+}
+
+export class Behaviour {
+  private readonly ports = new Map<string, number>();
+  private readonly externals = new Map<string, External>();
+
+  constructor(
+    readonly h: Hospital,
+    readonly rng: Rng,
+  ) {}
+
+  /** Next ephemeral port of a host, in its OS's range. */
+  ephemeral(d: SimDevice | Host): number {
+    const host = 'host' in d ? d.host : d;
+    const key = host.ipText;
+    const win = host.os.family === 'windows';
+    const lo = win ? 49152 : 32768;
+    const span = win ? 16384 : 28232;
+    const cur = this.ports.get(key) ?? lo + this.rng.int(span);
+    const next = lo + ((cur - lo + 1) % span);
+    this.ports.set(key, next);
+    return next;
+  }
+
+  /** A host on the Internet (vendor cloud, update server), stable per name. */
+  external(name: string): External {
+    let e = this.externals.get(name);
+    if (e === undefined) {
+      // Addresses in TEST-NET-3 (RFC 5737): never a real host.
+      const n = this.externals.size;
+      const ipText = `203.0.113.${1 + (n % 250)}`;
+      const os = this.h.catalogue.osProfiles.linux ?? Object.values(this.h.catalogue.osProfiles)[0];
+      if (os === undefined) throw new Error('the catalogue has no OS profiles');
+      e = { name, mac: Buffer.alloc(6), ip: Buffer.from(ipText.split('.').map(Number)), ipText, ttl: 64, os };
+      this.externals.set(name, e);
+    }
+    return e;
+  }
+
+  tcp(client: SimDevice, server: Host, serverZone: Zone | undefined, serverPort: number, start: number, messages: Iterable<Message>, tag?: string): Conversation {
+    const packets = tcpConversation(
+      { client: client.host, server, link: this.h.link(client.host, client.zone, server, serverZone), clientPort: this.ephemeral(client), serverPort, start, rng: this.rng },
+      messages,
+    );
+    return tag === undefined ? { packets } : { packets, tag };
+  }
+
+  udp(client: SimDevice, server: Host, serverZone: Zone | undefined, clientPort: number, serverPort: number, start: number, datagrams: Iterable<{ from: 0 | 1; data: Buffer; delay?: number }>, tag?: string): Conversation {
+    const packets = udpExchange(
+      { client: client.host, server, link: this.h.link(client.host, client.zone, server, serverZone), clientPort, serverPort, start, rng: this.rng },
+      datagrams,
+    );
+    return tag === undefined ? { packets } : { packets, tag };
+  }
+
+  /** Every activity of every device. */
+  activities(): Activity[] {
+    const acts: Activity[] = [];
+    const dns = this.h.withRole('dns')[0];
+    const ntp = this.h.withRole('ntp')[0];
+    const admins = this.h.devices.filter((d) => d.kind.category === 'general-it' && d.os.family === 'windows');
+    for (const d of this.h.devices) {
+      const rng = this.rng.fork(d.id);
+      const start = d.joins;
+      // DNS: names the device resolves, every few minutes while active.
+      if (dns !== undefined && dns !== d && (d.kind.dnsNames?.length ?? 0) > 0) {
+        const names = d.kind.dnsNames as string[];
+        acts.push(
+          new Recurring(d, rng, 600, start, (now) => {
+            const name = rng.pick(names);
+            const id = rng.int(65536);
+            const addr = this.external(name).ip;
+            return [this.udp(d, dns.host, dns.zone, this.ephemeral(d), 53, now, [{ from: 0, data: dnsQuery(id, name) }, { from: 1, data: dnsAnswer(id, name, [addr]), delay: 0.002 }])];
+          }),
+        );
+      }
+      // NTP: hourly time sync.
+      if (ntp !== undefined && ntp !== d && d.kind.ntp === true) {
+        acts.push(
+          new Recurring(d, rng, 3600, start, (now) => {
+            const req = ntpRequest(now);
+            return [this.udp(d, ntp.host, ntp.zone, d.os.family === 'windows' ? 123 : this.ephemeral(d), 123, now, [{ from: 0, data: req }, { from: 1, data: ntpReply(req, now + 0.001), delay: 0.001 }])];
+          }),
+        );
+      }
+      // IT staff open the device's web admin page now and then.
+      const http = d.kind.http;
+      if (http !== undefined && admins.length > 0 && http.tls !== true) {
+        const admin = rng.pick(admins);
+        if (admin !== d) {
+          acts.push(
+            new Recurring(d, rng, 4 * 3600, start, (now) => {
+              const req = httpRequest('GET', d.host.ipText, '/', { 'User-Agent': admin.os.userAgent ?? 'Mozilla/5.0', Accept: 'text/html' });
+              const body = htmlPage(http.title ?? d.kind.model, `<h1>${http.title ?? d.kind.model}</h1>`);
+              const res = httpResponse(200, { ...http.headers, 'Content-Type': 'text/html' }, body, now);
+              return [this.tcp(admin, d.host, d.zone, http.port, now, [{ from: 0, data: req }, { from: 1, data: res, delay: 0.01 }])];
+            }),
+          );
+        }
+      }
+    }
+    return acts;
+  }
+}
