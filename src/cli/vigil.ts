@@ -1,6 +1,7 @@
 /** The `vigil` command line. */
 import { Command, InvalidArgumentError } from 'commander';
 import { analyzeCommand, captureCommand } from './analyze.ts';
+import { simulateCommand } from './simulate.ts';
 
 function positiveInt(v: string): number {
   const n = Number(v);
@@ -35,6 +36,20 @@ program
   .option('--hosts <n>', 'hosts to show in the summary', positiveInt, 40)
   .action(async (opts: { interface: string; count?: number; filter?: string; json?: boolean; flows?: string; hosts: number }) => {
     process.exitCode = await captureCommand(opts);
+  });
+
+program
+  .command('simulate')
+  .description('write a capture of a synthetic hospital network and its ground truth (<out>.truth.json)')
+  .option('-n, --devices <n>', 'number of devices', positiveInt, 100)
+  .option('-d, --duration <time>', 'simulated time: 90s, 30m, 24h, 7d', '1h')
+  .option('-s, --seed <seed>', 'random seed: the same seed gives the same capture', 'vigil')
+  .option('--start <iso-date>', 'capture start time (UTC)', '2026-11-23T00:00:00Z')
+  .option('--catalogue <file>', 'device catalogue (JSON)', 'data/simulator/catalogue.json')
+  .option('--max-packets <n>', 'stop after n packets', positiveInt)
+  .option('-o, --out <file>', 'capture to write', 'hospital.pcap')
+  .action(async (opts: { devices: number; duration: string; seed: string; start: string; catalogue: string; maxPackets?: number; out: string }) => {
+    process.exitCode = await simulateCommand(opts);
   });
 
 // The pipe may close early (`vigil analyze x --json | head`): that is not an error.

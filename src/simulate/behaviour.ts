@@ -10,6 +10,8 @@ import type { Rng } from './rng.ts';
 import { dnsAnswer, dnsQuery } from './payloads/dns.ts';
 import { ntpReply, ntpRequest } from './payloads/ntp.ts';
 import { htmlPage, httpRequest, httpResponse } from './payloads/http.ts';
+import { DhcpType, dhcpClientMessage, dhcpServerMessage, type DhcpLease } from './payloads/dhcp.ts';
+import type { Datagram } from './conversation.ts';
 
 /** Hour of day (0–24, fractional) of a capture time; the hospital runs on UTC in the simulator. */
 export function hourOf(t: number): number {
@@ -96,12 +98,65 @@ export class Behaviour {
     return tag === undefined ? { packets } : { packets, tag };
   }
 
-  udp(client: SimDevice, server: Host, serverZone: Zone | undefined, clientPort: number, serverPort: number, start: number, datagrams: Iterable<{ from: 0 | 1; data: Buffer; delay?: number }>, tag?: string): Conversation {
+  udp(client: SimDevice, server: Host, serverZone: Zone | undefined, clientPort: number, serverPort: number, start: number, datagrams: Iterable<Datagram>, tag?: string): Conversation {
     const packets = udpExchange(
       { client: client.host, server, link: this.h.link(client.host, client.zone, server, serverZone), clientPort, serverPort, start, rng: this.rng },
       datagrams,
     );
     return tag === undefined ? { packets } : { packets, tag };
+  }
+
+  /**
+   * DHCP as the sensor sees it on the device's segment: the full exchange when the device joins
+   * (broadcasts, answered by the zone router relaying for the DHCP server), then unicast renewals
+   * at half the lease.
+   */
+  private dhcp(d: SimDevice, rng: Rng): Activity {
+    const LEASE = 8 * 3600;
+    const serverDev = this.h.withRole('dhcp')[0];
+    const server = serverDev?.host ?? d.zone.gateway;
+    const gw = d.zone.gateway;
+    const bcast: Host = { mac: Buffer.alloc(6, 0xff), ip: Buffer.from([255, 255, 255, 255]), ipText: '255.255.255.255', ttl: 64, os: d.os };
+    const unconfigured: Host = { ...d.host, ip: Buffer.alloc(4), ipText: '0.0.0.0' };
+    const dnsDev = this.h.withRole('dns')[0];
+    const lease: DhcpLease = {
+      yiaddr: d.host.ip,
+      serverId: server.ip,
+      router: gw.ip,
+      dns: dnsDev?.host.ip ?? gw.ip,
+      mask: Buffer.from([255, 255, 0, 0]),
+      domain: 'hospital.example',
+      leaseSeconds: LEASE,
+    };
+    const self = this;
+    let joined = false;
+    return {
+      next: d.joins + rng.next() * 30,
+      fire(now: number): Conversation[] {
+        const xid = rng.u32();
+        const client = { mac: d.host.mac, hostname: d.hostname, os: d.os, xid };
+        this.next = now + LEASE / 2;
+        if (!joined) {
+          joined = true;
+          const out = { srcMac: d.host.mac, dstMac: bcast.mac, vlan: d.zone.vlan, hops: 0 };
+          const back = { srcMac: gw.mac, dstMac: bcast.mac, vlan: d.zone.vlan, hops: 0 };
+          const dgs: Datagram[] = [
+            { from: 0, data: dhcpClientMessage(DhcpType.DISCOVER, { ...client, requested: d.host.ip }), src: unconfigured, dst: bcast, link: out },
+            { from: 1, data: dhcpServerMessage(DhcpType.OFFER, xid, d.host.mac, lease), src: gw, dst: bcast, link: back, delay: 0.002 },
+            { from: 0, data: dhcpClientMessage(DhcpType.REQUEST, { ...client, requested: d.host.ip, serverId: server.ip, secs: 1 }), src: unconfigured, dst: bcast, link: out, delay: 0.01 },
+            { from: 1, data: dhcpServerMessage(DhcpType.ACK, xid, d.host.mac, lease), src: gw, dst: bcast, link: back, delay: 0.002 },
+          ];
+          return [self.udp(d, server, serverDev?.zone, 68, 67, now, dgs)];
+        }
+        // Renewal (RENEWING state): unicast to the server, ciaddr set.
+        return [
+          self.udp(d, server, serverDev?.zone, 68, 67, now, [
+            { from: 0, data: dhcpClientMessage(DhcpType.REQUEST, { ...client, ciaddr: d.host.ip }) },
+            { from: 1, data: dhcpServerMessage(DhcpType.ACK, xid, d.host.mac, lease, d.host.ip), delay: 0.002 },
+          ]),
+        ];
+      },
+    };
   }
 
   /** Every activity of every device. */
@@ -113,6 +168,7 @@ export class Behaviour {
     for (const d of this.h.devices) {
       const rng = this.rng.fork(d.id);
       const start = d.joins;
+      acts.push(this.dhcp(d, rng));
       // DNS: names the device resolves, every few minutes while active.
       if (dns !== undefined && dns !== d && (d.kind.dnsNames?.length ?? 0) > 0) {
         const names = d.kind.dnsNames as string[];

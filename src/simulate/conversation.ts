@@ -193,6 +193,10 @@ export interface Datagram {
   from: 0 | 1;
   data: Buffer;
   delay?: number;
+  /** Addresses for datagrams that are not plain client↔server (DHCP from 0.0.0.0 to broadcast). */
+  src?: Host;
+  dst?: Host;
+  link?: LinkView;
 }
 
 export interface UdpOptions {
@@ -217,9 +221,9 @@ export function* udpExchange(o: UdpOptions, datagrams: Iterable<Datagram>): Gene
     const side = d.from;
     const other = side === 0 ? 1 : 0;
     p.time = t;
-    p.src = hosts[side];
-    p.dst = hosts[other];
-    p.link = o.link[side];
+    p.src = d.src ?? hosts[side];
+    p.dst = d.dst ?? hosts[other];
+    p.link = d.link ?? o.link[side];
     p.proto = 17;
     p.srcPort = ports[side];
     p.dstPort = ports[other];

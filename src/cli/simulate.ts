@@ -1,0 +1,44 @@
+/** `vigil simulate`: argument checking and a one-line report; the work is in src/simulate. */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { simulate } from '../simulate/simulate.ts';
+import { installRoot } from './paths.ts';
+
+/** "90s", "30m", "24h", "7d" or plain seconds → seconds; NaN when unreadable. */
+export function parseDuration(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([smhd]?)$/.exec(text.trim());
+  if (m === null) return NaN;
+  const n = Number(m[1]);
+  return n * ({ '': 1, s: 1, m: 60, h: 3600, d: 86400 }[m[2] as '' | 's' | 'm' | 'h' | 'd'] ?? NaN);
+}
+
+export async function simulateCommand(o: { devices: number; duration: string; seed: string; start: string; catalogue: string; maxPackets?: number; out: string }): Promise<number> {
+  const duration = parseDuration(o.duration);
+  if (!(duration > 0)) {
+    process.stderr.write(`vigil simulate: --duration "${o.duration}" is not a duration (try 90s, 30m, 24h, 7d)\n`);
+    return 2;
+  }
+  const start = Date.parse(o.start);
+  if (Number.isNaN(start)) {
+    process.stderr.write(`vigil simulate: --start "${o.start}" is not a date (try 2026-11-23T00:00:00Z)\n`);
+    return 2;
+  }
+  // The shipped catalogue is found relative to the installation when not in the working directory.
+  let catalogue = o.catalogue;
+  if (!existsSync(catalogue)) {
+    const shipped = resolve(installRoot(), o.catalogue);
+    if (existsSync(shipped)) catalogue = shipped;
+  }
+  const started = performance.now();
+  try {
+    const truth = await simulate({ devices: o.devices, duration, seed: o.seed, start: start / 1000, out: o.out, catalogue, ...(o.maxPackets !== undefined ? { maxPackets: o.maxPackets } : {}) });
+    const s = (performance.now() - started) / 1000;
+    process.stderr.write(
+      `vigil simulate: ${o.out}: ${truth.packets.toLocaleString('en')} packets, ${truth.devices.length} devices, ${truth.incidents.length} incidents in ${s.toFixed(1)} s (${Math.round(truth.packets / s).toLocaleString('en')} packets/s)\n`,
+    );
+    return 0;
+  } catch (e) {
+    process.stderr.write(`vigil simulate: ${(e as Error).message}\n`);
+    return 1;
+  }
+}
