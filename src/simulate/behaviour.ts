@@ -12,6 +12,8 @@ import { ntpReply, ntpRequest } from './payloads/ntp.ts';
 import { htmlPage, httpRequest, httpResponse } from './payloads/http.ts';
 import { DhcpType, dhcpClientMessage, dhcpServerMessage, type DhcpLease } from './payloads/dhcp.ts';
 import type { Datagram } from './conversation.ts';
+import * as dicom from './payloads/dicom.ts';
+import { hl7Ack, hl7Message, mllp } from './payloads/hl7.ts';
 
 /** Hour of day (0–24, fractional) of a capture time; the hospital runs on UTC in the simulator. */
 export function hourOf(t: number): number {
@@ -159,6 +161,123 @@ export class Behaviour {
     };
   }
 
+  /** An association: A-ASSOCIATE-RQ/AC, the given DIMSE exchange, A-RELEASE. Lazily, message by message. */
+  private *association(calling: SimDevice, called: SimDevice, contexts: readonly string[], body: () => Iterable<Message>): Generator<Message> {
+    const cd = calling.kind.dicom;
+    const sd = called.kind.dicom;
+    if (cd === undefined || sd === undefined) return;
+    const me: dicom.AssociationParty = { aeTitle: calling.aeTitle ?? 'SIM', implementationClassUid: cd.implementationClassUid, ...(cd.implementationVersion !== undefined ? { implementationVersion: cd.implementationVersion } : {}) };
+    const them: dicom.AssociationParty = { aeTitle: called.aeTitle ?? 'SIM', implementationClassUid: sd.implementationClassUid, ...(sd.implementationVersion !== undefined ? { implementationVersion: sd.implementationVersion } : {}) };
+    yield { from: 0, data: dicom.associateRq(me, them.aeTitle, contexts) };
+    yield { from: 1, data: dicom.associateAc(them, me.aeTitle, contexts.length), delay: 0.003 };
+    yield* body();
+    yield { from: 0, data: dicom.releaseRq(), delay: 0.002 };
+    yield { from: 1, data: dicom.releaseRp(), delay: 0.001 };
+  }
+
+  private dicomActivities(d: SimDevice, rng: Rng): Activity[] {
+    const dc = d.kind.dicom;
+    if (dc === undefined || dc.role !== 'modality') return [];
+    const acts: Activity[] = [];
+    const pacs = this.h.withRole('pacs')[0];
+    const mwl = this.h.withRole('worklist')[0];
+    const port = (x: SimDevice) => x.kind.dicom?.port ?? 104;
+    const modality = d.kind.type.match(/\b(CT|MR|US|MG|DX|CR|XA|NM|PT)\b/)?.[1] ?? modalityOf(dc.sopClasses[0] ?? '');
+    const sop = dc.sopClasses.find((c) => c.startsWith('1.2.840.10008.5.1.4.1.1.')) ?? '1.2.840.10008.5.1.4.1.1.7';
+    const size = IMAGE_SIZE[modality] ?? { rows: 512, columns: 512, images: 10 };
+    const uidRoot = dc.implementationClassUid.split('.').slice(0, 7).join('.');
+    // Studies: worklist query, then the images to PACS.
+    acts.push(
+      new Recurring(d, rng, 1800, d.joins, (now) => {
+        const convs: Conversation[] = [];
+        const date = new Date(now * 1000).toISOString().slice(0, 10).replace(/-/g, '');
+        if (mwl !== undefined && mwl !== d) {
+          const matches = rng.range(1, 3);
+          convs.push(
+            this.tcp(d, mwl.host, mwl.zone, port(mwl), now, this.association(d, mwl, [dicom.MWL_FIND], function* () {
+              yield { from: 0, data: dicom.pData(1, true, true, dicom.findRq(1, dicom.MWL_FIND)), delay: 0.001 };
+              yield { from: 0, data: dicom.pData(1, false, true, dicom.mwlQuery(modality, d.aeTitle ?? '')) };
+              for (let i = 0; i < matches; i++) {
+                yield { from: 1, data: dicom.pData(1, true, true, dicom.findRsp(1, dicom.MWL_FIND, 0xff00)), delay: 0.005 };
+                yield { from: 1, data: dicom.pData(1, false, true, dicom.mwlMatch(modality, d.aeTitle ?? '', rng, date)) };
+              }
+              yield { from: 1, data: dicom.pData(1, true, true, dicom.findRsp(1, dicom.MWL_FIND, 0x0000)), delay: 0.002 };
+            })),
+          );
+        }
+        if (pacs !== undefined && pacs !== d) {
+          const study = rng.u32();
+          const series = rng.u32();
+          const patient = rng.range(1, 99999);
+          const images = Math.max(1, Math.round(size.images * (0.5 + rng.next())));
+          const spec = (k: number): dicom.ImageSpec => ({
+            sopClass: sop,
+            sopInstance: dicom.makeUid(uidRoot, study, series, k + 1),
+            studyUid: dicom.makeUid(uidRoot, study),
+            seriesUid: dicom.makeUid(uidRoot, study, series),
+            modality,
+            manufacturer: d.kind.vendor,
+            model: d.kind.model,
+            softwareVersion: dc.implementationVersion ?? '1.0',
+            rows: size.rows,
+            columns: size.columns,
+            patientNumber: patient,
+            stationName: d.hostname,
+          });
+          convs.push(
+            this.tcp(d, pacs.host, pacs.zone, port(pacs), now + 60 + rng.next() * 600, this.association(d, pacs, [sop], function* () {
+              for (let k = 0; k < images; k++) {
+                const s = spec(k);
+                yield { from: 0, data: dicom.pData(1, true, true, dicom.storeRq(k + 1, s.sopClass, s.sopInstance)), delay: 0.001 };
+                for (const p of dicom.datasetPdus(1, dicom.imageHeader(s, date), s.rows * s.columns * 2, 16372)) yield { from: 0, data: p, delay: 0.00005 };
+                yield { from: 1, data: dicom.pData(1, true, true, dicom.storeRsp(k + 1, s.sopClass, s.sopInstance)), delay: 0.004 };
+              }
+            })),
+          );
+        }
+        return convs;
+      }),
+    );
+    // Connectivity check to PACS, hourly, day and night.
+    if (pacs !== undefined && pacs !== d) {
+      acts.push(
+        new Recurring(d, rng, 3600, d.joins, (now) => [
+          this.tcp(d, pacs.host, pacs.zone, port(pacs), now, this.association(d, pacs, [dicom.VERIFICATION], function* () {
+            yield { from: 0, data: dicom.pData(1, true, true, dicom.echoRq(1)), delay: 0.001 };
+            yield { from: 1, data: dicom.pData(1, true, true, dicom.echoRsp(1)), delay: 0.001 };
+          })),
+        ]),
+      );
+    }
+    return acts;
+  }
+
+  /** HL7: senders (lab, RIS, monitors' gateways) push messages to the interface engine, which fans ADT out. */
+  private hl7Activities(d: SimDevice, rng: Rng): Activity[] {
+    const hl = d.kind.hl7;
+    if (hl === undefined || hl.messages.length === 0) return [];
+    const engine = this.h.withRole('hl7-engine')[0];
+    const targets = hl.role === 'engine' ? this.h.devices.filter((x) => x.kind.hl7?.role === 'receiver') : engine !== undefined && engine !== d ? [engine] : [];
+    if (targets.length === 0) return [];
+    const me = { application: hl.sendingApplication, facility: hl.sendingFacility };
+    return [
+      new Recurring(d, rng, hl.role === 'engine' ? 300 : 900, d.joins, (now) => {
+        const to = rng.pick(targets);
+        const th = to.kind.hl7;
+        if (th === undefined) return [];
+        const them = { application: th.sendingApplication, facility: th.sendingFacility };
+        const n = rng.range(1, 4);
+        const msgs: Message[] = [];
+        for (let i = 0; i < n; i++) {
+          const m = hl7Message(rng.pick(hl.messages), me, them, now, hl.version, rng);
+          msgs.push({ from: 0, data: mllp(m.text), delay: 0.2 });
+          msgs.push({ from: 1, data: mllp(hl7Ack(m, them, me, now, hl.version)), delay: 0.01 });
+        }
+        return [this.tcp(d, to.host, to.zone, th.port ?? 2575, now, msgs)];
+      }),
+    ];
+  }
+
   /** Every activity of every device. */
   activities(): Activity[] {
     const acts: Activity[] = [];
@@ -169,6 +288,7 @@ export class Behaviour {
       const rng = this.rng.fork(d.id);
       const start = d.joins;
       acts.push(this.dhcp(d, rng));
+      acts.push(...this.dicomActivities(d, rng), ...this.hl7Activities(d, rng));
       // DNS: names the device resolves, every few minutes while active.
       if (dns !== undefined && dns !== d && (d.kind.dnsNames?.length ?? 0) > 0) {
         const names = d.kind.dnsNames as string[];
@@ -208,4 +328,29 @@ export class Behaviour {
     }
     return acts;
   }
+}
+
+/** Image matrix and images per study by modality: typical sizes, scaled down where a real study would be gigabytes. */
+const IMAGE_SIZE: Record<string, { rows: number; columns: number; images: number }> = {
+  CT: { rows: 512, columns: 512, images: 40 },
+  MR: { rows: 256, columns: 256, images: 60 },
+  DX: { rows: 2048, columns: 2048, images: 2 },
+  CR: { rows: 2048, columns: 2048, images: 2 },
+  MG: { rows: 2048, columns: 1664, images: 4 },
+  US: { rows: 480, columns: 640, images: 12 },
+  XA: { rows: 1024, columns: 1024, images: 20 },
+  NM: { rows: 128, columns: 128, images: 60 },
+  PT: { rows: 192, columns: 192, images: 80 },
+};
+
+function modalityOf(sopClass: string): string {
+  const table: Record<string, string> = {
+    '1.2.840.10008.5.1.4.1.1.2': 'CT',
+    '1.2.840.10008.5.1.4.1.1.4': 'MR',
+    '1.2.840.10008.5.1.4.1.1.1.1': 'DX',
+    '1.2.840.10008.5.1.4.1.1.1': 'CR',
+    '1.2.840.10008.5.1.4.1.1.1.2': 'MG',
+    '1.2.840.10008.5.1.4.1.1.6.1': 'US',
+  };
+  return table[sopClass] ?? 'OT';
 }
