@@ -7,6 +7,7 @@ import type { Activity, Conversation } from './engine.ts';
 import type { Hospital, SimDevice, Zone } from './hospital.ts';
 import { tcpConversation, udpExchange, type Host, type Message } from './conversation.ts';
 import type { Rng } from './rng.ts';
+import type { LinkView } from './wire.ts';
 import { dnsAnswer, dnsQuery } from './payloads/dns.ts';
 import { ntpReply, ntpRequest } from './payloads/ntp.ts';
 import { htmlPage, httpRequest, httpResponse } from './payloads/http.ts';
@@ -14,6 +15,9 @@ import { DhcpType, dhcpClientMessage, dhcpServerMessage, type DhcpLease } from '
 import type { Datagram } from './conversation.ts';
 import * as dicom from './payloads/dicom.ts';
 import { hl7Ack, hl7Message, mllp } from './payloads/hl7.ts';
+import { snmpGetSystem, snmpSystemResponse } from './payloads/snmp.ts';
+import { ssdpNotify } from './payloads/ssdp.ts';
+import { mdnsAnnouncement } from './payloads/mdns.ts';
 
 /** Hour of day (0–24, fractional) of a capture time; the hospital runs on UTC in the simulator. */
 export function hourOf(t: number): number {
@@ -47,6 +51,23 @@ export class Recurring implements Activity {
     this.next = now + this.rng.exp(this.mean);
     // Thinning: fire with probability equal to the current level.
     if (this.rng.next() >= level(this.device, now)) return [];
+    return this.make(now);
+  }
+}
+
+/** Fixed-period activity (pollers and announcements run day and night), with a little jitter. */
+export class Periodic implements Activity {
+  next: number;
+  constructor(
+    private readonly rng: Rng,
+    private readonly period: number,
+    start: number,
+    private readonly make: (now: number) => Conversation[],
+  ) {
+    this.next = start + rng.next() * period;
+  }
+  fire(now: number): Conversation[] {
+    this.next = now + this.period * (0.95 + this.rng.next() * 0.1);
     return this.make(now);
   }
 }
@@ -278,6 +299,61 @@ export class Behaviour {
     ];
   }
 
+  /** A multicast group as a UDP peer on the device's own segment. */
+  private multicast(d: SimDevice, ip: string, mac: string): { host: Host; link: [LinkView, LinkView] } {
+    const host: Host = { mac: Buffer.from(mac.split(':').map((h) => parseInt(h, 16))), ip: Buffer.from(ip.split('.').map(Number)), ipText: ip, ttl: 255, os: d.os };
+    const out: LinkView = { srcMac: d.host.mac, dstMac: host.mac, vlan: d.zone.vlan, hops: 0 };
+    return { host, link: [out, out] };
+  }
+
+  private discoveryActivities(d: SimDevice, rng: Rng): Activity[] {
+    const acts: Activity[] = [];
+    const ssdp = d.kind.ssdp;
+    if (ssdp !== undefined) {
+      const g = this.multicast(d, '239.255.255.250', '01:00:5e:7f:ff:fa');
+      const uuid = `uuid:${rng.u32().toString(16).padStart(8, '0')}-${d.host.mac.toString('hex')}`;
+      acts.push(
+        new Periodic(rng, 900, d.joins, (now) => [
+          this.udp(d, g.host, undefined, 1900, 1900, now, [
+            { from: 0, data: ssdpNotify({ location: `http://${d.host.ipText}:80/description.xml`, server: ssdp.server, usn: `${uuid}::${ssdp.deviceType}`, nt: ssdp.deviceType }), link: g.link[0], dst: g.host },
+          ]),
+        ]),
+      );
+    }
+    const mdns = d.kind.mdns;
+    if (mdns !== undefined) {
+      const g = this.multicast(d, '224.0.0.251', '01:00:5e:00:00:fb');
+      const service = mdns.service.replace(/\.local\.?$/, '');
+      acts.push(
+        new Periodic(rng, 3600, d.joins, (now) => [
+          this.udp(d, g.host, undefined, 5353, 5353, now, [
+            { from: 0, data: mdnsAnnouncement({ instance: `${d.kind.model} (${d.hostname})`, service, host: d.hostname, ip: d.host.ip, port: 631, txt: mdns.txt }), link: g.link[0], dst: g.host },
+          ]),
+        ]),
+      );
+    }
+    return acts;
+  }
+
+  /** The network management server polls every SNMP agent's system group every five minutes. */
+  private snmpActivities(d: SimDevice, rng: Rng): Activity[] {
+    const sys = d.kind.snmp;
+    const nms = this.h.withRole('snmp-manager')[0];
+    if (sys === undefined || nms === undefined || nms === d) return [];
+    const boot = d.joins - rng.range(3600, 90 * 86400);
+    return [
+      new Periodic(rng, 300, d.joins, (now) => {
+        const id = rng.int(0x7fffffff);
+        return [
+          this.udp(nms, d.host, d.zone, this.ephemeral(nms), 161, now, [
+            { from: 0, data: snmpGetSystem(id) },
+            { from: 1, data: snmpSystemResponse(id, { descr: sys.sysDescr, objectId: sys.sysObjectId, uptimeTicks: Math.floor((now - boot) * 100) % 4294967296, name: d.hostname }), delay: 0.003 },
+          ]),
+        ];
+      }),
+    ];
+  }
+
   /** Every activity of every device. */
   activities(): Activity[] {
     const acts: Activity[] = [];
@@ -288,7 +364,7 @@ export class Behaviour {
       const rng = this.rng.fork(d.id);
       const start = d.joins;
       acts.push(this.dhcp(d, rng));
-      acts.push(...this.dicomActivities(d, rng), ...this.hl7Activities(d, rng));
+      acts.push(...this.dicomActivities(d, rng), ...this.hl7Activities(d, rng), ...this.discoveryActivities(d, rng), ...this.snmpActivities(d, rng));
       // DNS: names the device resolves, every few minutes while active.
       if (dns !== undefined && dns !== d && (d.kind.dnsNames?.length ?? 0) > 0) {
         const names = d.kind.dnsNames as string[];
