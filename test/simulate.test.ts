@@ -12,9 +12,9 @@ import { execFileSync } from 'node:child_process';
 const CATALOGUE = new URL('./fixtures/mini-catalogue.json', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'vigil-sim-'));
 
-async function run(name: string, seed: string, devices = 30, duration = 6 * 3600): Promise<{ path: string; truth: Truth; sha: string }> {
+async function run(name: string, seed: string, devices = 30, duration = 6 * 3600, incidents = 'none'): Promise<{ path: string; truth: Truth; sha: string }> {
   const path = join(dir, `${name}.pcap`);
-  const truth = await simulate({ devices, duration, seed, out: path, catalogue: CATALOGUE });
+  const truth = await simulate({ devices, duration, seed, out: path, catalogue: CATALOGUE, incidents });
   return { path, truth, sha: createHash('sha256').update(readFileSync(path)).digest('hex') };
 }
 
@@ -48,4 +48,22 @@ test('valid on the wire: tshark reports no malformed packets, bad checksums or e
     { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
   );
   assert.doesNotMatch(out, /Errors|Warnings|Malformed/, out);
+});
+
+test('incidents: every kind is injected after the learning period, with the frames it spans', async () => {
+  const { path, truth } = await run('incidents', 'incidents', 40, 6 * 3600, 'all');
+  assert.deepEqual(truth.incidents.map((i) => i.kind).sort(), ['cleartext-credentials', 'dicom-unknown-destination', 'exfiltration', 'port-scan', 'recon-error-pages', 'rogue-device']);
+  for (const i of truth.incidents) {
+    assert.ok(i.firstFrame >= 1 && i.lastFrame <= truth.packets && i.firstFrame <= i.lastFrame, i.id);
+    assert.ok(i.packets > 0 && i.packets <= i.lastFrame - i.firstFrame + 1, i.id);
+    assert.ok(i.start >= truth.start + 0.6 * (truth.end - truth.start), `${i.id} after the learning period`);
+  }
+  assert.ok(truth.devices.some((d) => d.rogue === true));
+  if (hasTshark()) {
+    // Reset segments from the scans are expected warnings; nothing else may be.
+    const out = execFileSync('tshark', ['-n', '-r', path, '-o', 'tcp.check_checksum:TRUE', '-o', 'udp.check_checksum:TRUE', '-o', 'ip.check_checksum:TRUE', '-q', '-z', 'expert,warn'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const warnings = out.split('\n').filter((l) => /^\s+\d+\s+\S+\s+\S+\s+/.test(l) && !/Connection reset \(RST\)/.test(l));
+    assert.deepEqual(warnings, [], out);
+    assert.doesNotMatch(out, /Errors|Malformed/, out);
+  }
 });

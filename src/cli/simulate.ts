@@ -12,7 +12,7 @@ export function parseDuration(text: string): number {
   return n * ({ '': 1, s: 1, m: 60, h: 3600, d: 86400 }[m[2] as '' | 's' | 'm' | 'h' | 'd'] ?? NaN);
 }
 
-export async function simulateCommand(o: { devices: number; duration: string; seed: string; start: string; catalogue: string; maxPackets?: number; out: string }): Promise<number> {
+export async function simulateCommand(o: { devices: number; duration: string; seed: string; start: string; catalogue: string; maxPackets?: number; incidents: string; out: string }): Promise<number> {
   const duration = parseDuration(o.duration);
   if (!(duration > 0)) {
     process.stderr.write(`vigil simulate: --duration "${o.duration}" is not a duration (try 90s, 30m, 24h, 7d)\n`);
@@ -31,7 +31,7 @@ export async function simulateCommand(o: { devices: number; duration: string; se
   }
   const started = performance.now();
   try {
-    const truth = await simulate({ devices: o.devices, duration, seed: o.seed, start: start / 1000, out: o.out, catalogue, ...(o.maxPackets !== undefined ? { maxPackets: o.maxPackets } : {}) });
+    const truth = await simulate({ devices: o.devices, duration, seed: o.seed, start: start / 1000, out: o.out, catalogue, incidents: o.incidents, ...(o.maxPackets !== undefined ? { maxPackets: o.maxPackets } : {}) });
     const s = (performance.now() - started) / 1000;
     process.stderr.write(
       `vigil simulate: ${o.out}: ${truth.packets.toLocaleString('en')} packets, ${truth.devices.length} devices, ${truth.incidents.length} incidents in ${s.toFixed(1)} s (${Math.round(truth.packets / s).toLocaleString('en')} packets/s)\n`,

@@ -47,8 +47,9 @@ program
   .option('--start <iso-date>', 'capture start time (UTC)', '2026-11-23T00:00:00Z')
   .option('--catalogue <file>', 'device catalogue (JSON)', 'data/simulator/catalogue.json')
   .option('--max-packets <n>', 'stop after n packets', positiveInt)
+  .option('--incidents <list>', 'labelled incidents to inject: all, none, or a comma list (recon-error-pages, port-scan, exfiltration, dicom-unknown-destination, rogue-device, cleartext-credentials)', 'all')
   .option('-o, --out <file>', 'capture to write', 'hospital.pcap')
-  .action(async (opts: { devices: number; duration: string; seed: string; start: string; catalogue: string; maxPackets?: number; out: string }) => {
+  .action(async (opts: { devices: number; duration: string; seed: string; start: string; catalogue: string; maxPackets?: number; incidents: string; out: string }) => {
     process.exitCode = await simulateCommand(opts);
   });
 

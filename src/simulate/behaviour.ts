@@ -5,7 +5,7 @@
  */
 import type { Activity, Conversation } from './engine.ts';
 import type { Hospital, SimDevice, Zone } from './hospital.ts';
-import { tcpConversation, udpExchange, type Host, type Message } from './conversation.ts';
+import { tcpConversation, udpExchange, type Host, type Message, type TcpOptions } from './conversation.ts';
 import type { Rng } from './rng.ts';
 import type { LinkView } from './wire.ts';
 import { dnsAnswer, dnsQuery } from './payloads/dns.ts';
@@ -113,9 +113,18 @@ export class Behaviour {
     return e;
   }
 
-  tcp(client: SimDevice, server: Host, serverZone: Zone | undefined, serverPort: number, start: number, messages: Iterable<Message>, tag?: string): Conversation {
+  tcp(
+    client: SimDevice,
+    server: Host,
+    serverZone: Zone | undefined,
+    serverPort: number,
+    start: number,
+    messages: Iterable<Message>,
+    tag?: string,
+    extra: Pick<TcpOptions, 'halfOpen' | 'refuse' | 'close'> = {},
+  ): Conversation {
     const packets = tcpConversation(
-      { client: client.host, server, link: this.h.link(client.host, client.zone, server, serverZone), clientPort: this.ephemeral(client), serverPort, start, rng: this.rng },
+      { client: client.host, server, link: this.h.link(client.host, client.zone, server, serverZone), clientPort: this.ephemeral(client), serverPort, start, rng: this.rng, ...extra },
       messages,
     );
     return tag === undefined ? { packets } : { packets, tag };
@@ -134,7 +143,7 @@ export class Behaviour {
    * (broadcasts, answered by the zone router relaying for the DHCP server), then unicast renewals
    * at half the lease.
    */
-  private dhcp(d: SimDevice, rng: Rng): Activity {
+  dhcpActivity(d: SimDevice, rng: Rng, tag?: string): Activity {
     const LEASE = 8 * 3600;
     const serverDev = this.h.withRole('dhcp')[0];
     const server = serverDev?.host ?? d.zone.gateway;
@@ -169,14 +178,14 @@ export class Behaviour {
             { from: 0, data: dhcpClientMessage(DhcpType.REQUEST, { ...client, requested: d.host.ip, serverId: server.ip, secs: 1 }), src: unconfigured, dst: bcast, link: out, delay: 0.01 },
             { from: 1, data: dhcpServerMessage(DhcpType.ACK, xid, d.host.mac, lease), src: gw, dst: bcast, link: back, delay: 0.002 },
           ];
-          return [self.udp(d, server, serverDev?.zone, 68, 67, now, dgs)];
+          return [self.udp(d, server, serverDev?.zone, 68, 67, now, dgs, tag)];
         }
         // Renewal (RENEWING state): unicast to the server, ciaddr set.
         return [
           self.udp(d, server, serverDev?.zone, 68, 67, now, [
             { from: 0, data: dhcpClientMessage(DhcpType.REQUEST, { ...client, ciaddr: d.host.ip }) },
             { from: 1, data: dhcpServerMessage(DhcpType.ACK, xid, d.host.mac, lease, d.host.ip), delay: 0.002 },
-          ]),
+          ], tag),
         ];
       },
     };
@@ -363,7 +372,7 @@ export class Behaviour {
     for (const d of this.h.devices) {
       const rng = this.rng.fork(d.id);
       const start = d.joins;
-      acts.push(this.dhcp(d, rng));
+      acts.push(this.dhcpActivity(d, rng));
       acts.push(...this.dicomActivities(d, rng), ...this.hl7Activities(d, rng), ...this.discoveryActivities(d, rng), ...this.snmpActivities(d, rng));
       // DNS: names the device resolves, every few minutes while active.
       if (dns !== undefined && dns !== d && (d.kind.dnsNames?.length ?? 0) > 0) {

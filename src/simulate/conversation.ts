@@ -43,6 +43,8 @@ export interface TcpOptions {
   close?: 'fin' | 'rst' | 'open';
   /** The server never answers the SYN (closed port behind a firewall) or answers RST (closed port). */
   refuse?: 'rst' | 'silent';
+  /** A half-open probe (nmap -sS): the client answers the SYN+ACK with a RST. */
+  halfOpen?: boolean;
 }
 
 /** TCP options bytes for a SYN in p0f olayout notation ("mss,nop,ws,nop,nop,sok,ts"). */
@@ -133,6 +135,12 @@ export function* tcpConversation(o: TcpOptions, messages: Iterable<Message>): Ge
   set(1, TCP_SYN | TCP_ACK, EMPTY, sSyn.bytes);
   yield p;
   seq[1] = ((seq[1] as number) + 1) >>> 0;
+  if (o.halfOpen === true) {
+    t += lat * 2;
+    set(0, TCP_RST, EMPTY);
+    yield p;
+    return;
+  }
   const ts = cSyn.ts && sSyn.ts;
   const opts = (side: 0 | 1) => (ts ? tsOption(tsval(side), tsval(side === 0 ? 1 : 0)) : undefined);
   t += lat * 2;

@@ -8,6 +8,8 @@ import { runEngine } from './engine.ts';
 import { Hospital } from './hospital.ts';
 import { Rng } from './rng.ts';
 import { PcapSink } from './wire.ts';
+import { IncidentPlanner, parseIncidents, type Incident } from './incidents.ts';
+import type { SimDevice } from './hospital.ts';
 
 export interface SimulateOptions {
   devices: number;
@@ -20,6 +22,8 @@ export interface SimulateOptions {
   truth?: string;
   catalogue: string;
   maxPackets?: number;
+  /** "all", "none", or a comma list of incident kinds. */
+  incidents?: string;
 }
 
 export const DEFAULT_START = Date.UTC(2026, 10, 23) / 1000;
@@ -39,6 +43,8 @@ export interface TruthDevice {
   vlan: number;
   aeTitle?: string;
   firstSeen: number;
+  /** Not part of the hospital: brought in by an incident. */
+  rogue?: boolean;
 }
 
 export interface Truth {
@@ -48,7 +54,7 @@ export interface Truth {
   end: number;
   packets: number;
   devices: TruthDevice[];
-  incidents: unknown[];
+  incidents: Incident[];
 }
 
 function macText(b: Buffer): string {
@@ -61,41 +67,50 @@ export async function simulate(o: SimulateOptions): Promise<Truth> {
   const rng = new Rng(o.seed);
   const hospital = new Hospital(catalogue, o.devices, rng.fork('hospital'), start);
   const behaviour = new Behaviour(hospital, rng.fork('behaviour'));
+  const end = start + o.duration;
+  const planner = new IncidentPlanner(hospital, behaviour, rng.fork('incidents'), start, end);
+  planner.plan(parseIncidents(o.incidents ?? 'none'));
   const sink = new PcapSink(createWriteStream(o.out));
   const packets = await runEngine(
-    behaviour.activities(),
-    { end: start + o.duration, maxPackets: o.maxPackets ?? 0 },
-    (p) => sink.write(p),
+    [...behaviour.activities(), ...planner.activities],
+    { end, maxPackets: o.maxPackets ?? 0 },
+    (p, tag) => {
+      const frame = sink.write(p);
+      if (tag !== undefined) planner.frame(tag, frame, p.time);
+    },
     () => sink.full,
     () => sink.flush(),
   );
   await sink.close();
+  const truthDevice = (d: SimDevice, rogue: boolean): TruthDevice => {
+    const t: TruthDevice = {
+      id: d.id,
+      kind: d.kind.id,
+      category: d.kind.category,
+      type: d.kind.type,
+      criticality: d.kind.criticality,
+      vendor: d.kind.vendor,
+      model: d.kind.model,
+      os: { name: d.os.name, version: d.os.version, family: d.os.family },
+      mac: macText(d.host.mac),
+      ips: [d.host.ipText],
+      hostnames: [d.hostname],
+      vlan: d.zone.vlan,
+      firstSeen: d.joins,
+    };
+    if (d.aeTitle !== undefined) t.aeTitle = d.aeTitle;
+    if (rogue) t.rogue = true;
+    return t;
+  };
   const truth: Truth = {
     generator: 'vigil simulate',
     seed: o.seed,
     start,
-    end: start + o.duration,
+    end,
     packets,
-    devices: hospital.devices.map((d) => {
-      const t: TruthDevice = {
-        id: d.id,
-        kind: d.kind.id,
-        category: d.kind.category,
-        type: d.kind.type,
-        criticality: d.kind.criticality,
-        vendor: d.kind.vendor,
-        model: d.kind.model,
-        os: { name: d.os.name, version: d.os.version, family: d.os.family },
-        mac: macText(d.host.mac),
-        ips: [d.host.ipText],
-        hostnames: [d.hostname],
-        vlan: d.zone.vlan,
-        firstSeen: d.joins,
-      };
-      if (d.aeTitle !== undefined) t.aeTitle = d.aeTitle;
-      return t;
-    }),
-    incidents: [],
+    devices: [...hospital.devices.map((d) => truthDevice(d, false)), ...planner.extraDevices.map((d) => truthDevice(d, true))],
+    // An incident that fell outside a --max-packets cut never happened.
+    incidents: planner.incidents.filter((i) => i.packets > 0),
   };
   writeFileSync(o.truth ?? o.out.replace(/\.pcap(ng)?$/, '') + '.truth.json', `${JSON.stringify(truth, null, 2)}\n`);
   return truth;
