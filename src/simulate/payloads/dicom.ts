@@ -243,16 +243,21 @@ export function* datasetPdus(pcid: number, header: Buffer, pixelBytes: number, m
   const total = header.length + pixelBytes;
   for (let off = 0; off < total; off += maxFragment) {
     const n = Math.min(maxFragment, total - off);
-    const frag = Buffer.allocUnsafe(n);
+    // One allocation per PDU: the 12 header bytes, then the fragment written in place.
+    const pdu = Buffer.allocUnsafe(12 + n);
+    pdu[0] = 0x04;
+    pdu[1] = 0;
+    pdu.writeUInt32BE(6 + n, 2);
+    pdu.writeUInt32BE(2 + n, 6);
+    pdu[10] = pcid;
+    pdu[11] = off + n >= total ? 2 : 0;
     let w = 0;
-    if (off < header.length) {
-      w = header.copy(frag, 0, off, Math.min(header.length, off + n));
-    }
+    if (off < header.length) w = header.copy(pdu, 12, off, Math.min(header.length, off + n));
     while (w < n) {
       const pixOff = (off + w - header.length) % PIXELS.length;
-      w += PIXELS.copy(frag, w, pixOff, Math.min(PIXELS.length, pixOff + (n - w)));
+      w += PIXELS.copy(pdu, 12 + w, pixOff, Math.min(PIXELS.length, pixOff + (n - w)));
     }
-    yield pData(pcid, false, off + n >= total, frag);
+    yield pdu;
   }
 }
 
