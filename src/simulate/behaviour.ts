@@ -18,6 +18,7 @@ import { hl7Ack, hl7Message, mllp } from './payloads/hl7.ts';
 import { snmpGetSystem, snmpSystemResponse } from './payloads/snmp.ts';
 import { ssdpNotify } from './payloads/ssdp.ts';
 import { mdnsAnnouncement } from './payloads/mdns.ts';
+import * as smb from './payloads/smb.ts';
 
 /** Hour of day (0–24, fractional) of a capture time; the hospital runs on UTC in the simulator. */
 export function hourOf(t: number): number {
@@ -68,6 +69,35 @@ export class Periodic implements Activity {
   }
   fire(now: number): Conversation[] {
     this.next = now + this.period * (0.95 + this.rng.next() * 0.1);
+    return this.make(now);
+  }
+}
+
+/** Fires at given hours of every day (shift changes, nightly jobs), a few minutes either side. */
+export class AtHours implements Activity {
+  next: number;
+  constructor(
+    private readonly rng: Rng,
+    private readonly hours: readonly number[],
+    private readonly jitter: number,
+    start: number,
+    private readonly make: (now: number) => Conversation[],
+  ) {
+    this.next = this.after(start);
+  }
+  private after(t: number): number {
+    const day = Math.floor(t / 86400) * 86400;
+    let best = Infinity;
+    for (let d = 0; d <= 1; d++) {
+      for (const h of this.hours) {
+        const at = day + d * 86400 + h * 3600 + this.rng.next() * this.jitter;
+        if (at > t && at < best) best = at;
+      }
+    }
+    return best;
+  }
+  fire(now: number): Conversation[] {
+    this.next = this.after(now + this.jitter);
     return this.make(now);
   }
 }
@@ -363,6 +393,65 @@ export class Behaviour {
     ];
   }
 
+  /** An SMB session from a Windows client to a file server: negotiate, NTLMSSP logon, tree connects, logoff. */
+  smbSession(d: SimDevice, server: SimDevice, user: string, now: number, tag?: string): Conversation {
+    const rng = this.rng;
+    const cos = d.os;
+    const sos = server.os;
+    const ntServer: smb.NtlmServer = {
+      version: sos.ntlmVersion ?? '10.0.17763',
+      nbComputer: server.hostname.toUpperCase().slice(0, 15),
+      nbDomain: 'SIMHOSP',
+      dnsComputer: `${server.hostname.toLowerCase()}.simhosp.example`,
+      dnsDomain: 'simhosp.example',
+    };
+    const ntClient: smb.NtlmClient = { version: cos.ntlmVersion ?? '6.1.7601', user, domain: 'SIMHOSP', workstation: d.hostname.toUpperCase().slice(0, 15) };
+    const guid = (x: SimDevice) => Buffer.concat([x.host.mac, x.host.mac, Buffer.from([0x53, 0x49, 0x4d, 0x48])]);
+    const share = `\\\\${ntServer.nbComputer}\\`;
+    const dialects = cos.smbDialects ?? ['2.0.2', '2.1'];
+    const serverDialects = sos.smbDialects ?? ['2.0.2', '2.1', '3.0', '3.0.2', '3.1.1'];
+    const chosen = [...dialects].reverse().find((x) => serverDialects.includes(x)) ?? '2.0.2';
+    const sid = BigInt(rng.u32()) * 65536n + 0x41n;
+    const messages = function* (): Generator<Message> {
+      if (dialects.length === 0 || cos.smbNativeOs !== undefined) {
+        // SMB1 client (Windows XP era): SMB1 negotiate and session setup, native OS strings included.
+        yield { from: 0, data: smb.smb1NegotiateRequest(false) };
+        yield { from: 1, data: smb.smb1NegotiateResponse(5, guid(server), now), delay: 0.001 };
+        yield { from: 0, data: smb.smb1SessionSetupRequest(smb.spnegoInit(smb.ntlmNegotiate(ntClient.version)), cos.smbNativeOs ?? 'Windows 5.1', cos.smbNativeLanman ?? 'Windows 2000 LAN Manager') };
+        yield { from: 1, data: smb.smb1SessionSetupResponse(smb.spnegoResp(1, smb.ntlmChallenge(ntServer, rng, now), true), sos.smbNativeOs ?? `${sos.name} ${sos.version.split('.').pop() ?? ''}`, sos.smbNativeLanman ?? sos.name, 'SIMHOSP', 2049, true), delay: 0.002 };
+        yield { from: 0, data: smb.smb1SessionSetupRequest(smb.spnegoResp(1, smb.ntlmAuthenticate(ntClient, ntServer, rng, now), false), cos.smbNativeOs ?? 'Windows 5.1', cos.smbNativeLanman ?? 'Windows 2000 LAN Manager', 2049) };
+        yield { from: 1, data: smb.smb1SessionSetupResponse(smb.spnegoResp(0, undefined, false), sos.smbNativeOs ?? `${sos.name} ${sos.version.split('.').pop() ?? ''}`, sos.smbNativeLanman ?? sos.name, 'SIMHOSP', 2049, false), delay: 0.01 };
+        return;
+      }
+      yield { from: 0, data: smb.smb2NegotiateRequest(dialects, guid(d), rng) };
+      yield { from: 1, data: smb.smb2NegotiateResponse(chosen, guid(server), now, rng, true), delay: 0.001 };
+      yield { from: 0, data: smb.smb2SessionSetupRequest(1, 0n, smb.spnegoInit(smb.ntlmNegotiate(ntClient.version))) };
+      yield { from: 1, data: smb.smb2SessionSetupResponse(1, sid, smb.spnegoResp(1, smb.ntlmChallenge(ntServer, rng, now), true), false), delay: 0.002 };
+      yield { from: 0, data: smb.smb2SessionSetupRequest(2, sid, smb.spnegoResp(1, smb.ntlmAuthenticate(ntClient, ntServer, rng, now), false)) };
+      yield { from: 1, data: smb.smb2SessionSetupResponse(2, sid, smb.spnegoResp(0, undefined, false), true), delay: 0.01 };
+      yield { from: 0, data: smb.smb2TreeConnectRequest(3, sid, `${share}IPC$`) };
+      yield { from: 1, data: smb.smb2TreeConnectResponse(3, sid, 1, true), delay: 0.001 };
+      yield { from: 0, data: smb.smb2TreeConnectRequest(4, sid, `${share}Clinical`) };
+      yield { from: 1, data: smb.smb2TreeConnectResponse(4, sid, 5, false), delay: 0.001 };
+      yield { from: 0, data: smb.smb2Simple(smb.Smb2Cmd.TREE_DISCONNECT, 5, sid, 5, false), delay: 30 + rng.next() * 120 };
+      yield { from: 1, data: smb.smb2Simple(smb.Smb2Cmd.TREE_DISCONNECT, 5, sid, 5, true), delay: 0.001 };
+      yield { from: 0, data: smb.smb2Simple(smb.Smb2Cmd.LOGOFF, 6, sid, 0, false) };
+      yield { from: 1, data: smb.smb2Simple(smb.Smb2Cmd.LOGOFF, 6, sid, 0, true), delay: 0.001 };
+    };
+    return this.tcp(d, server.host, server.zone, 445, now, messages(), tag);
+  }
+
+  private smbActivities(d: SimDevice, rng: Rng): Activity[] {
+    const server = this.h.withRole('smb')[0];
+    if (server === undefined || server === d || d.os.family !== 'windows' || d.kind.smb !== true) return [];
+    const user = `${d.kind.category === 'imaging' ? 'svc_' : ''}${rng.pick(['jsmith', 'mgarcia', 'aokafor', 'lchen', 'pnovak', 'rkhan', 'tnguyen', 'ebrown'])}${rng.range(1, 9)}`;
+    // Logons at the shift changes, and now and then during the day.
+    return [
+      new AtHours(rng, [7, 15, 23], 900, d.joins, (now) => [this.smbSession(d, server, user, now)]),
+      new Recurring(d, rng, 3 * 3600, d.joins, (now) => [this.smbSession(d, server, user, now)]),
+    ];
+  }
+
   /** Every activity of every device. */
   activities(): Activity[] {
     const acts: Activity[] = [];
@@ -373,7 +462,7 @@ export class Behaviour {
       const rng = this.rng.fork(d.id);
       const start = d.joins;
       acts.push(this.dhcpActivity(d, rng));
-      acts.push(...this.dicomActivities(d, rng), ...this.hl7Activities(d, rng), ...this.discoveryActivities(d, rng), ...this.snmpActivities(d, rng));
+      acts.push(...this.dicomActivities(d, rng), ...this.hl7Activities(d, rng), ...this.discoveryActivities(d, rng), ...this.snmpActivities(d, rng), ...this.smbActivities(d, rng));
       // DNS: names the device resolves, every few minutes while active.
       if (dns !== undefined && dns !== d && (d.kind.dnsNames?.length ?? 0) > 0) {
         const names = d.kind.dnsNames as string[];
