@@ -19,6 +19,7 @@ import { snmpGetSystem, snmpSystemResponse } from './payloads/snmp.ts';
 import { ssdpNotify } from './payloads/ssdp.ts';
 import { mdnsAnnouncement } from './payloads/mdns.ts';
 import * as smb from './payloads/smb.ts';
+import * as tls from './payloads/tls.ts';
 
 /** Hour of day (0–24, fractional) of a capture time; the hospital runs on UTC in the simulator. */
 export function hourOf(t: number): number {
@@ -452,6 +453,55 @@ export class Behaviour {
     ];
   }
 
+  /** The TLS client stack of an OS (what its ClientHello looks like). */
+  private stack(d: SimDevice): tls.ClientStack {
+    const os = d.os;
+    if (os.tlsClient !== undefined) return os.tlsClient;
+    if (os.family === 'windows') return /^(5\.|6\.[01])/.test(os.ntlmVersion ?? os.version) ? 'schannel-legacy' : 'schannel-modern';
+    if (os.family === 'linux' || os.family === 'android') return 'openssl';
+    if (os.family === 'ios' || os.family === 'macos') return 'apple';
+    return 'embedded';
+  }
+
+  /** A TLS session: hello, server flight (certificate in the clear for TLS 1.2), finish, a request and a response. */
+  tlsSession(d: SimDevice, server: Host, serverZone: Zone | undefined, sni: string | undefined, cert: tls.CertSpec, serverTls13: boolean, now: number, up: number, down: number, tag?: string): Conversation {
+    const rng = this.rng;
+    const stack = this.stack(d);
+    const messages = function* (): Generator<Message> {
+      yield { from: 0, data: tls.clientHello(stack, sni, rng, stack === 'embedded' ? undefined : ['http/1.1']) };
+      const flight = tls.serverHello(stack, serverTls13, tls.certificate(cert), rng);
+      yield { from: 1, data: flight.hello, delay: 0.01 };
+      yield { from: 0, data: tls.clientFinish(flight.tls13, rng), delay: 0.002 };
+      if (!flight.tls13) yield { from: 1, data: tls.serverFinish(rng), delay: 0.002 };
+      yield { from: 0, data: tls.appData(rng, up), delay: 0.001 };
+      yield { from: 1, data: tls.appData(rng, down), delay: 0.02 + rng.next() * 0.1 };
+    };
+    return this.tcp(d, server, serverZone, 443, now, messages(), tag);
+  }
+
+  private tlsActivities(d: SimDevice, rng: Rng): Activity[] {
+    const acts: Activity[] = [];
+    const snis = d.kind.tlsSni ?? [];
+    if (snis.length > 0) {
+      acts.push(
+        new Recurring(d, rng, 1800, d.joins, (now) => {
+          const sni = rng.pick(snis);
+          const cert: tls.CertSpec = { commonName: sni, organization: sni.split('.').slice(-2, -1)[0] ?? sni, issuer: { commonName: 'Example Cloud Issuing CA 1', organization: 'Example Trust Services' }, notBefore: this.h.start - 86400 * 120, notAfter: this.h.start + 86400 * 245 };
+          return [this.tlsSession(d, this.external(sni), undefined, sni, cert, true, now, 300 + rng.int(1500), 1000 + rng.int(20000))];
+        }),
+      );
+    }
+    // Device web UIs behind HTTPS with their factory self-signed certificate, opened by IT staff.
+    const http = d.kind.http;
+    const admins = this.h.devices.filter((x) => x.kind.category === 'general-it' && x.os.family === 'windows' && x !== d);
+    if (http?.tls === true && admins.length > 0) {
+      const admin = rng.pick(admins);
+      const cert: tls.CertSpec = { commonName: d.hostname.toLowerCase(), organization: d.kind.vendor, notBefore: this.h.start - 86400 * 900, notAfter: this.h.start + 86400 * 2750 };
+      acts.push(new Recurring(d, rng, 6 * 3600, d.joins, (now) => [this.tlsSession(admin, d.host, d.zone, undefined, cert, false, now, 400, 6000 + rng.int(20000))]));
+    }
+    return acts;
+  }
+
   /** Every activity of every device. */
   activities(): Activity[] {
     const acts: Activity[] = [];
@@ -462,7 +512,7 @@ export class Behaviour {
       const rng = this.rng.fork(d.id);
       const start = d.joins;
       acts.push(this.dhcpActivity(d, rng));
-      acts.push(...this.dicomActivities(d, rng), ...this.hl7Activities(d, rng), ...this.discoveryActivities(d, rng), ...this.snmpActivities(d, rng), ...this.smbActivities(d, rng));
+      acts.push(...this.dicomActivities(d, rng), ...this.hl7Activities(d, rng), ...this.discoveryActivities(d, rng), ...this.snmpActivities(d, rng), ...this.smbActivities(d, rng), ...this.tlsActivities(d, rng));
       // DNS: names the device resolves, every few minutes while active.
       if (dns !== undefined && dns !== d && (d.kind.dnsNames?.length ?? 0) > 0) {
         const names = d.kind.dnsNames as string[];
