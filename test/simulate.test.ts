@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { simulate, type Truth } from '../src/simulate/simulate.ts';
+import { INCIDENT_KINDS } from '../src/simulate/incidents.ts';
 import { hasTshark, observeCapture } from './helpers/observe.ts';
 import { execFileSync } from 'node:child_process';
 
@@ -52,7 +53,7 @@ test('valid on the wire: tshark reports no malformed packets, bad checksums or e
 
 test('incidents: every kind is injected after the learning period, with the frames it spans', async () => {
   const { path, truth } = await run('incidents', 'incidents', 40, 6 * 3600, 'all');
-  assert.deepEqual(truth.incidents.map((i) => i.kind).sort(), ['cleartext-credentials', 'dicom-unknown-destination', 'exfiltration', 'port-scan', 'recon-error-pages', 'rogue-device']);
+  assert.deepEqual(truth.incidents.map((i) => i.kind).sort(), [...INCIDENT_KINDS].sort());
   for (const i of truth.incidents) {
     assert.ok(i.firstFrame >= 1 && i.lastFrame <= truth.packets && i.firstFrame <= i.lastFrame, i.id);
     assert.ok(i.packets > 0 && i.packets <= i.lastFrame - i.firstFrame + 1, i.id);

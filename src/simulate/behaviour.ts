@@ -395,7 +395,7 @@ export class Behaviour {
   }
 
   /** An SMB session from a Windows client to a file server: negotiate, NTLMSSP logon, tree connects, logoff. */
-  smbSession(d: SimDevice, server: SimDevice, user: string, now: number, tag?: string): Conversation {
+  smbSession(d: SimDevice, server: SimDevice, user: string, now: number, tag?: string, shares: readonly [string, string] = ['IPC$', 'Clinical']): Conversation {
     const rng = this.rng;
     const cos = d.os;
     const sos = server.os;
@@ -430,9 +430,9 @@ export class Behaviour {
       yield { from: 1, data: smb.smb2SessionSetupResponse(1, sid, smb.spnegoResp(1, smb.ntlmChallenge(ntServer, rng, now), true), false), delay: 0.002 };
       yield { from: 0, data: smb.smb2SessionSetupRequest(2, sid, smb.spnegoResp(1, smb.ntlmAuthenticate(ntClient, ntServer, rng, now), false)) };
       yield { from: 1, data: smb.smb2SessionSetupResponse(2, sid, smb.spnegoResp(0, undefined, false), true), delay: 0.01 };
-      yield { from: 0, data: smb.smb2TreeConnectRequest(3, sid, `${share}IPC$`) };
+      yield { from: 0, data: smb.smb2TreeConnectRequest(3, sid, `${share}${shares[0]}`) };
       yield { from: 1, data: smb.smb2TreeConnectResponse(3, sid, 1, true), delay: 0.001 };
-      yield { from: 0, data: smb.smb2TreeConnectRequest(4, sid, `${share}Clinical`) };
+      yield { from: 0, data: smb.smb2TreeConnectRequest(4, sid, `${share}${shares[1]}`) };
       yield { from: 1, data: smb.smb2TreeConnectResponse(4, sid, 5, false), delay: 0.001 };
       yield { from: 0, data: smb.smb2Simple(smb.Smb2Cmd.TREE_DISCONNECT, 5, sid, 5, false), delay: 30 + rng.next() * 120 };
       yield { from: 1, data: smb.smb2Simple(smb.Smb2Cmd.TREE_DISCONNECT, 5, sid, 5, true), delay: 0.001 };

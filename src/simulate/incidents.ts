@@ -13,6 +13,7 @@ import type { Rng } from './rng.ts';
 import * as dicom from './payloads/dicom.ts';
 import { errorPage, type ErrorStyle } from './payloads/errors.ts';
 import { httpRequest, httpResponse } from './payloads/http.ts';
+import * as smb from './payloads/smb.ts';
 
 export const INCIDENT_KINDS = [
   'recon-error-pages',
@@ -21,6 +22,8 @@ export const INCIDENT_KINDS = [
   'dicom-unknown-destination',
   'rogue-device',
   'cleartext-credentials',
+  'smb-lateral-movement',
+  'eternalblue',
 ] as const;
 export type IncidentKind = (typeof INCIDENT_KINDS)[number];
 
@@ -265,6 +268,38 @@ export class IncidentPlanner {
           ]),
         );
         return this.record(id, kind, at, user.id, [web.id, telnetVictim.id], `${user.id} logs in with clear-text credentials: HTTP basic auth to ${web.id}, telnet and FTP to ${telnetVictim.id}`, { protocols: ['http-basic', 'telnet', 'ftp'], users: ['admin', 'service'] });
+      }
+      case 'smb-lateral-movement': {
+        const attacker = this.workstation();
+        const victims = this.h.devices.filter((d) => d !== attacker && d.os.family === 'windows' && d.kind.serves === undefined).slice(0, 8);
+        if (attacker === undefined || victims.length === 0) return undefined;
+        // One administrator account, every workstation's ADMIN$ and C$ in a few minutes: what PsExec-style spreading looks like.
+        this.activities.push(new Once(at, (now) => victims.map((v, k) => this.b.smbSession(attacker, v, 'adm_helpdesk', now + k * 12 + rng.next() * 5, id, ['ADMIN$', 'C$']))));
+        return this.record(id, kind, at, attacker.id, victims.map((d) => d.id), `${attacker.id} opens ADMIN$ and C$ on ${victims.length} Windows hosts with one administrator account`, { user: 'adm_helpdesk', shares: ['ADMIN$', 'C$'] });
+      }
+      case 'eternalblue': {
+        const attacker = this.workstation();
+        const victim = this.pick((d) => d.os.family === 'windows' && /^(5\.|6\.[01])/.test(d.os.ntlmVersion ?? d.os.version) && d !== attacker);
+        if (attacker === undefined || victim === undefined) return undefined;
+        const fill = dicom.PIXELS.subarray(0, 4096);
+        const uid = 2048;
+        const tid = 2049;
+        const nativeOs = victim.os.smbNativeOs ?? `Windows 7 Professional ${victim.os.version.split('.').pop() ?? ''} Service Pack 1`;
+        const messages = function* (): Generator<Message> {
+          yield { from: 0, data: smb.smb1NegotiateRequest(false) };
+          yield { from: 1, data: smb.smb1NegotiateResponse(5, Buffer.concat([victim.host.mac, victim.host.mac, Buffer.alloc(4)]), at), delay: 0.001 };
+          yield { from: 0, data: smb.smb1AnonymousSessionSetup() };
+          yield { from: 1, data: smb.smb1SessionSetupAnonResponse(uid, nativeOs, victim.os.smbNativeLanman ?? victim.os.name), delay: 0.002 };
+          yield { from: 0, data: smb.smb1TreeConnect(`\\\\${victim.host.ipText}\\IPC$`, uid) };
+          yield { from: 1, data: smb.smb1TreeConnectResponse(uid, tid), delay: 0.001 };
+          yield { from: 0, data: smb.smb1PeekNamedPipe(uid, tid) };
+          yield { from: 1, data: smb.smb1StatusResponse(0x25, uid, tid, 0xc0000205, 0x41), delay: 0.001 };
+          yield { from: 0, data: smb.smb1NtTransact(uid, tid, 1000, fill), delay: 0.05 };
+          yield { from: 1, data: smb.smb1StatusResponse(0xa0, uid, tid, 0, 0x41), delay: 0.001 };
+          for (let k = 0; k < 16; k++) yield { from: 0, data: smb.smb1Trans2Secondary(uid, tid, 1000 + k * 4096, fill), delay: 0.001 };
+        };
+        this.activities.push(new Once(at, (now) => [this.b.tcp(attacker, victim.host, victim.zone, 445, now, messages(), id, { close: 'rst' })]));
+        return this.record(id, kind, at, attacker.id, [victim.id], `${attacker.id} probes ${victim.id} (${victim.os.name}) for MS17-010 and sends an EternalBlue-style NT_TRANSACT / TRANS2_SECONDARY sequence`, { cve: 'CVE-2017-0144', probeStatus: 'STATUS_INSUFF_SERVER_RESOURCES' });
       }
     }
   }

@@ -366,3 +366,91 @@ export function smb1SessionSetupResponse(token: Buffer, nativeOs: string, native
   if (more) h.writeUInt32LE(STATUS_MORE_PROCESSING, 5);
   return nbss(Buffer.concat([h, words, bc, data]));
 }
+
+// ---- SMB1 messages of the MS17-010 (EternalBlue) exchange -----------------------------------
+
+function smb1(command: number, response: boolean, words: Buffer, data: Buffer, o: { uid?: number; tid?: number; mid?: number; status?: number } = {}): Buffer {
+  const h = smb1Header(command, response, o.uid ?? 0, o.mid ?? 1);
+  h.writeUInt16LE(o.tid ?? 0, 24);
+  if (o.status !== undefined) h.writeUInt32LE(o.status >>> 0, 5);
+  const wc = Buffer.from([words.length / 2]);
+  const bc = Buffer.alloc(2);
+  bc.writeUInt16LE(data.length);
+  return nbss(Buffer.concat([h, wc, words, bc, data]));
+}
+
+/** Anonymous (null session) SESSION_SETUP_ANDX without extended security, as the exploit sends it. */
+export function smb1AnonymousSessionSetup(): Buffer {
+  const w = Buffer.alloc(26);
+  w[0] = 0xff;
+  w.writeUInt16LE(4356, 4);
+  w.writeUInt16LE(10, 6);
+  w.writeUInt32LE(0x40, 22); // capabilities: NT status only
+  const data = Buffer.concat([Buffer.alloc(1), Buffer.from('Windows 2000 2195\0Windows 2000 5.0\0', 'latin1')]);
+  // Non-unicode request: clear flags2's unicode bit is implied by the OEM strings; keep the header default.
+  return smb1(0x73, false, w, data);
+}
+
+export function smb1SessionSetupAnonResponse(uid: number, nativeOs: string, lanman: string): Buffer {
+  const w = Buffer.alloc(6);
+  w[0] = 0xff;
+  const data = Buffer.concat([Buffer.alloc(1), utf16(`${nativeOs}\0`), utf16(`${lanman}\0`), utf16('WORKGROUP\0')]);
+  return smb1(0x73, true, w, data, { uid });
+}
+
+export function smb1TreeConnect(path: string, uid: number): Buffer {
+  const w = Buffer.alloc(8);
+  w[0] = 0xff;
+  w.writeUInt16LE(1, 6); // password length
+  const data = Buffer.concat([Buffer.alloc(1), utf16(`${path}\0`), Buffer.from('?????\0', 'latin1')]);
+  return smb1(0x75, false, w, data, { uid });
+}
+
+export function smb1TreeConnectResponse(uid: number, tid: number): Buffer {
+  const w = Buffer.alloc(6);
+  w[0] = 0xff;
+  return smb1(0x75, true, w, Buffer.from('IPC\0', 'latin1'), { uid, tid });
+}
+
+/** TRANSACTION PeekNamedPipe on FID 0: the MS17-010 probe. A vulnerable host answers STATUS_INSUFF_SERVER_RESOURCES. */
+export function smb1PeekNamedPipe(uid: number, tid: number): Buffer {
+  const w = Buffer.alloc(32);
+  w.writeUInt16LE(0xffff, 2); // max parameter count
+  w.writeUInt16LE(0xffff, 4); // max data count
+  w.writeUInt16LE(74, 20); // parameter offset
+  w.writeUInt16LE(74, 24); // data offset
+  w[26] = 2; // setup count
+  w.writeUInt16LE(0x23, 28); // PeekNamedPipe
+  w.writeUInt16LE(0, 30); // FID 0
+  const data = Buffer.concat([Buffer.alloc(1), utf16('\\PIPE\\\0')]);
+  return smb1(0x25, false, w, data, { uid, tid, mid: 0x41 });
+}
+
+export function smb1StatusResponse(command: number, uid: number, tid: number, status: number, mid = 1): Buffer {
+  return smb1(command, true, Buffer.alloc(0), Buffer.alloc(0), { uid, tid, status, mid });
+}
+
+/** NT_TRANSACT with a huge total data count, the start of the exploit's buffer grooming. */
+export function smb1NtTransact(uid: number, tid: number, dataLen: number, fill: Buffer): Buffer {
+  const w = Buffer.alloc(40);
+  w[0] = 1; // max setup count
+  w.writeUInt32LE(30, 3); // total parameter count
+  w.writeUInt32LE(0x10fe8, 7); // total data count (the MS17-010 signature value)
+  w.writeUInt32LE(30, 19); // parameter count
+  w.writeUInt32LE(84, 23); // parameter offset
+  w.writeUInt32LE(dataLen, 27);
+  w.writeUInt32LE(116, 31);
+  const data = Buffer.concat([Buffer.alloc(2), Buffer.alloc(30), fill.subarray(0, dataLen)]);
+  return smb1(0xa0, false, w, data, { uid, tid, mid: 0x41 });
+}
+
+/** TRANSACTION2_SECONDARY carrying the next slice of the exploit's data. */
+export function smb1Trans2Secondary(uid: number, tid: number, displacement: number, fill: Buffer): Buffer {
+  const w = Buffer.alloc(18);
+  w.writeUInt16LE(0, 0);
+  w.writeUInt16LE(0x10fe8 & 0xffff, 2);
+  w.writeUInt16LE(fill.length, 10);
+  w.writeUInt16LE(70, 12);
+  w.writeUInt16LE(displacement & 0xffff, 14);
+  return smb1(0x33, false, w, Buffer.concat([Buffer.alloc(1), fill]), { uid, tid, mid: 0x41 });
+}
