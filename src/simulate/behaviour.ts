@@ -103,6 +103,13 @@ export class AtHours implements Activity {
   }
 }
 
+export interface NoiseEvent {
+  kind: 'new-device' | 'firmware-update';
+  device: string;
+  time: number;
+  description: string;
+}
+
 export interface External extends Host {
   name: string;
 }
@@ -502,6 +509,48 @@ export class Behaviour {
     return acts;
   }
 
+  /** Nightly backups at 02:00: every server streams to the backup server. */
+  private backupActivities(d: SimDevice, rng: Rng): Activity[] {
+    const target = this.h.withRole('backup')[0];
+    if (target === undefined || target === d || d.zone.name !== 'servers') return [];
+    const size = (20 + rng.int(40)) * 1024 * 1024;
+    const bulk = { length: size, slice: (off: number, n: number) => BACKUP.subarray(off % (BACKUP.length - n), (off % (BACKUP.length - n)) + n) };
+    return [new AtHours(rng, [2], 1800, d.joins, (now) => [this.tcp(d, target.host, target.zone, 10000, now, [{ from: 0, data: bulk }, { from: 1, data: Buffer.from('BACKUP OK\n'), delay: 0.05 }])])];
+  }
+
+  /**
+   * Normal noise a model must not alarm on: a workstation that joins part-way through (set before
+   * activities() is called, so its activities start late) and a vendor firmware download.
+   */
+  noise(start: number, end: number): { activities: Activity[]; events: NoiseEvent[] } {
+    const rng = this.rng.fork('noise');
+    const events: NoiseEvent[] = [];
+    const activities: Activity[] = [];
+    const span = end - start;
+    const ws = this.h.devices.filter((d) => d.os.family === 'windows' && d.kind.serves === undefined && (d.kind.category === 'general-it' || d.kind.category === 'clinical-it'));
+    if (ws.length > 1 && span >= 600) {
+      const d = ws[ws.length - 1] as SimDevice;
+      d.joins = start + span * 0.3;
+      events.push({ kind: 'new-device', device: d.id, time: d.joins, description: `${d.id} is installed and first appears on the network` });
+    }
+    const updater = this.h.devices.find((d) => (d.kind.category === 'infusion' || d.kind.category === 'patient-monitoring') && (d.kind.tlsSni?.length ?? 0) > 0) ?? this.h.devices.find((d) => (d.kind.tlsSni?.length ?? 0) > 0);
+    if (updater !== undefined && span >= 600) {
+      const at = start + span * 0.45;
+      const host = `updates.${updater.kind.vendor.toLowerCase().replace(/[^a-z0-9]+/g, '')}.example`;
+      const cert: tls.CertSpec = { commonName: host, organization: updater.kind.vendor, issuer: { commonName: 'Example Cloud Issuing CA 1', organization: 'Example Trust Services' }, notBefore: start - 86400 * 60, notAfter: start + 86400 * 300 };
+      const download: Activity = {
+        next: at,
+        fire: (now: number) => {
+          download.next = Infinity;
+          return [this.tlsSession(updater, this.external(host), undefined, host, cert, true, now, 600, 25 * 1024 * 1024)];
+        },
+      };
+      activities.push(download);
+      events.push({ kind: 'firmware-update', device: updater.id, time: at, description: `${updater.id} downloads a 25 MB firmware image from ${host}` });
+    }
+    return { activities, events };
+  }
+
   /** Every activity of every device. */
   activities(): Activity[] {
     const acts: Activity[] = [];
@@ -512,7 +561,7 @@ export class Behaviour {
       const rng = this.rng.fork(d.id);
       const start = d.joins;
       acts.push(this.dhcpActivity(d, rng));
-      acts.push(...this.dicomActivities(d, rng), ...this.hl7Activities(d, rng), ...this.discoveryActivities(d, rng), ...this.snmpActivities(d, rng), ...this.smbActivities(d, rng), ...this.tlsActivities(d, rng));
+      acts.push(...this.dicomActivities(d, rng), ...this.hl7Activities(d, rng), ...this.discoveryActivities(d, rng), ...this.snmpActivities(d, rng), ...this.smbActivities(d, rng), ...this.tlsActivities(d, rng), ...this.backupActivities(d, rng));
       // DNS: names the device resolves, every few minutes while active.
       if (dns !== undefined && dns !== d && (d.kind.dnsNames?.length ?? 0) > 0) {
         const names = d.kind.dnsNames as string[];
@@ -541,10 +590,18 @@ export class Behaviour {
         if (admin !== d) {
           acts.push(
             new Recurring(d, rng, 4 * 3600, start, (now) => {
-              const req = httpRequest('GET', d.host.ipText, '/', { 'User-Agent': admin.os.userAgent ?? 'Mozilla/5.0', Accept: 'text/html' });
+              const ua = { 'User-Agent': admin.os.userAgent ?? 'Mozilla/5.0', Accept: 'text/html' };
               const body = htmlPage(http.title ?? d.kind.model, `<h1>${http.title ?? d.kind.model}</h1>`);
-              const res = httpResponse(200, { ...http.headers, 'Content-Type': 'text/html' }, body, now);
-              return [this.tcp(admin, d.host, d.zone, http.port, now, [{ from: 0, data: req }, { from: 1, data: res, delay: 0.01 }])];
+              const msgs: Message[] = [
+                { from: 0, data: httpRequest('GET', d.host.ipText, '/', ua) },
+                { from: 1, data: httpResponse(200, { ...http.headers, 'Content-Type': 'text/html' }, body, now), delay: 0.01 },
+              ];
+              // Normal noise: browsers ask for a favicon most embedded web servers do not have.
+              if (rng.chance(0.3)) {
+                msgs.push({ from: 0, data: httpRequest('GET', d.host.ipText, '/favicon.ico', ua), delay: 0.05 });
+                msgs.push({ from: 1, data: httpResponse(404, { ...http.headers, 'Content-Type': 'text/html' }, '<html><body>Not Found</body></html>', now), delay: 0.005 });
+              }
+              return [this.tcp(admin, d.host, d.zone, http.port, now, msgs)];
             }),
           );
         }
@@ -578,3 +635,6 @@ function modalityOf(sopClass: string): string {
   };
   return table[sopClass] ?? 'OT';
 }
+
+/** Backup stream contents: compressible-looking filler, never real data. */
+const BACKUP: Buffer = Buffer.from('VIGIL-SIMULATED-BACKUP-BLOCK '.repeat(8192), 'latin1');

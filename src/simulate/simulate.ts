@@ -2,7 +2,7 @@
  * `vigil simulate`: a synthetic hospital network as a capture plus its ground truth.
  */
 import { createWriteStream, writeFileSync } from 'node:fs';
-import { Behaviour } from './behaviour.ts';
+import { Behaviour, type NoiseEvent } from './behaviour.ts';
 import { loadCatalogue } from './catalogue.ts';
 import { runEngine } from './engine.ts';
 import { Hospital } from './hospital.ts';
@@ -55,6 +55,8 @@ export interface Truth {
   packets: number;
   devices: TruthDevice[];
   incidents: Incident[];
+  /** Normal changes that are not incidents (a new workstation, a firmware update): alerts on them are false positives. */
+  noise: NoiseEvent[];
 }
 
 function macText(b: Buffer): string {
@@ -68,11 +70,12 @@ export async function simulate(o: SimulateOptions): Promise<Truth> {
   const hospital = new Hospital(catalogue, o.devices, rng.fork('hospital'), start);
   const behaviour = new Behaviour(hospital, rng.fork('behaviour'));
   const end = start + o.duration;
+  const noise = behaviour.noise(start, end);
   const planner = new IncidentPlanner(hospital, behaviour, rng.fork('incidents'), start, end);
   planner.plan(parseIncidents(o.incidents ?? 'none'));
   const sink = new PcapSink(createWriteStream(o.out));
   const packets = await runEngine(
-    [...behaviour.activities(), ...planner.activities],
+    [...behaviour.activities(), ...noise.activities, ...planner.activities],
     { end, maxPackets: o.maxPackets ?? 0 },
     (p, tag) => {
       const frame = sink.write(p);
@@ -111,6 +114,7 @@ export async function simulate(o: SimulateOptions): Promise<Truth> {
     devices: [...hospital.devices.map((d) => truthDevice(d, false)), ...planner.extraDevices.map((d) => truthDevice(d, true))],
     // An incident that fell outside a --max-packets cut never happened.
     incidents: planner.incidents.filter((i) => i.packets > 0),
+    noise: noise.events,
   };
   writeFileSync(o.truth ?? o.out.replace(/\.pcap(ng)?$/, '') + '.truth.json', `${JSON.stringify(truth, null, 2)}\n`);
   return truth;
