@@ -1,6 +1,8 @@
 /** `vigil simulate`: argument checking and a one-line report; the work is in src/simulate. */
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { analyzeCommand } from './analyze.ts';
 import { simulate } from '../simulate/simulate.ts';
 import { installRoot } from './paths.ts';
 
@@ -40,5 +42,20 @@ export async function simulateCommand(o: { devices: number; duration: string; se
   } catch (e) {
     process.stderr.write(`vigil simulate: ${(e as Error).message}\n`);
     return 1;
+  }
+}
+
+/** `vigil demo`: a simulated hospital, then the analysis of it, with the truth alongside. */
+export async function demoCommand(o: { devices: number; duration: string; seed: string; keep?: string }): Promise<number> {
+  const dir = o.keep ?? mkdtempSync(join(tmpdir(), 'vigil-demo-'));
+  if (o.keep !== undefined) mkdirSync(dir, { recursive: true });
+  const out = join(dir, 'hospital.pcap');
+  try {
+    const code = await simulateCommand({ devices: o.devices, duration: o.duration, seed: o.seed, start: '2026-11-23T06:00:00Z', catalogue: 'data/simulator/catalogue.json', incidents: 'all', out });
+    if (code !== 0) return code;
+    process.stderr.write(`vigil demo: analysing ${out} (ground truth in ${join(dir, 'hospital.truth.json')})\n\n`);
+    return await analyzeCommand(out, { progress: true, hosts: 25 });
+  } finally {
+    if (o.keep === undefined) rmSync(dir, { recursive: true, force: true });
   }
 }

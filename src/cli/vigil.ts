@@ -1,7 +1,7 @@
 /** The `vigil` command line. */
 import { Command, InvalidArgumentError } from 'commander';
 import { analyzeCommand, captureCommand } from './analyze.ts';
-import { simulateCommand } from './simulate.ts';
+import { demoCommand, simulateCommand } from './simulate.ts';
 
 function positiveInt(v: string): number {
   const n = Number(v);
@@ -51,6 +51,17 @@ program
   .option('-o, --out <file>', 'capture to write', 'hospital.pcap')
   .action(async (opts: { devices: number; duration: string; seed: string; start: string; catalogue: string; maxPackets?: number; incidents: string; out: string }) => {
     process.exitCode = await simulateCommand(opts);
+  });
+
+program
+  .command('demo')
+  .description('simulate a small hospital (with incidents) and analyse it: Vigil at work in one step')
+  .option('-n, --devices <n>', 'number of devices', positiveInt, 60)
+  .option('-d, --duration <time>', 'simulated time', '2h')
+  .option('-s, --seed <seed>', 'random seed', 'demo')
+  .option('--keep <dir>', 'keep the capture and its truth file in this directory')
+  .action(async (opts: { devices: number; duration: string; seed: string; keep?: string }) => {
+    process.exitCode = await demoCommand(opts);
   });
 
 // The pipe may close early (`vigil analyze x --json | head`): that is not an error.
