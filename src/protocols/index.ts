@@ -3,7 +3,8 @@
  * exporting a Dissector, and list it here.
  */
 import type { Dissector, SynDissector } from './dissector.ts';
+import { dicom } from './dicom.ts';
 
-export const ALL_DISSECTORS: readonly Dissector[] = [];
+export const ALL_DISSECTORS: readonly Dissector[] = [dicom];
 
 export const SYN_DISSECTORS: readonly SynDissector[] = [];
