@@ -4,7 +4,8 @@
  */
 import type { Dissector, SynDissector } from './dissector.ts';
 import { dicom } from './dicom.ts';
+import { hl7 } from './hl7.ts';
 
-export const ALL_DISSECTORS: readonly Dissector[] = [dicom];
+export const ALL_DISSECTORS: readonly Dissector[] = [dicom, hl7];
 
 export const SYN_DISSECTORS: readonly SynDissector[] = [];
