@@ -5,7 +5,8 @@
 import type { Dissector, SynDissector } from './dissector.ts';
 import { dicom } from './dicom.ts';
 import { hl7 } from './hl7.ts';
+import { smb } from './smb.ts';
 
-export const ALL_DISSECTORS: readonly Dissector[] = [dicom, hl7];
+export const ALL_DISSECTORS: readonly Dissector[] = [dicom, hl7, smb];
 
 export const SYN_DISSECTORS: readonly SynDissector[] = [];
