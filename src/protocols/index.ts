@@ -3,10 +3,11 @@
  * exporting a Dissector, and list it here.
  */
 import type { Dissector, SynDissector } from './dissector.ts';
+import { dhcp } from './dhcp.ts';
 import { dicom } from './dicom.ts';
 import { hl7 } from './hl7.ts';
 import { smb } from './smb.ts';
 
-export const ALL_DISSECTORS: readonly Dissector[] = [dicom, hl7, smb];
+export const ALL_DISSECTORS: readonly Dissector[] = [dhcp, dicom, hl7, smb];
 
 export const SYN_DISSECTORS: readonly SynDissector[] = [];
