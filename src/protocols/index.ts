@@ -5,9 +5,13 @@
 import type { Dissector, SynDissector } from './dissector.ts';
 import { dhcp } from './dhcp.ts';
 import { dicom } from './dicom.ts';
+import { dns } from './dns.ts';
+import { llmnr } from './llmnr.ts';
+import { mdns } from './mdns.ts';
+import { netbios } from './netbios.ts';
 import { hl7 } from './hl7.ts';
 import { smb } from './smb.ts';
 
-export const ALL_DISSECTORS: readonly Dissector[] = [dhcp, dicom, hl7, smb];
+export const ALL_DISSECTORS: readonly Dissector[] = [dhcp, dns, mdns, llmnr, netbios, dicom, hl7, smb];
 
 export const SYN_DISSECTORS: readonly SynDissector[] = [];
