@@ -10,10 +10,11 @@ import { llmnr } from './llmnr.ts';
 import { mdns } from './mdns.ts';
 import { netbios } from './netbios.ts';
 import { hl7 } from './hl7.ts';
+import { http } from './http.ts';
 import { smb } from './smb.ts';
 import { snmp } from './snmp.ts';
 import { ssdp } from './ssdp.ts';
 
-export const ALL_DISSECTORS: readonly Dissector[] = [dhcp, dns, mdns, llmnr, netbios, ssdp, snmp, dicom, hl7, smb];
+export const ALL_DISSECTORS: readonly Dissector[] = [dhcp, dns, mdns, llmnr, netbios, ssdp, snmp, http, dicom, hl7, smb];
 
 export const SYN_DISSECTORS: readonly SynDissector[] = [];

@@ -61,9 +61,10 @@ export function hasTshark(): boolean {
  * tshark's reading of the same capture: `tshark -r path -T fields -e f1 -e f2 …`, one row per packet
  * that passes the filter. Multi-valued fields come back comma-separated, as tshark prints them.
  */
-export function tsharkFields(path: string, fields: string[], opts: { filter?: string; decodeAs?: string[] } = {}): string[][] {
-  const args = ['-n', '-r', path, '-T', 'fields', '-E', 'separator=\t', '-E', 'occurrence=a', '-E', 'aggregator=,'];
+export function tsharkFields(path: string, fields: string[], opts: { filter?: string; decodeAs?: string[]; firstOnly?: boolean; prefs?: string[] } = {}): string[][] {
+  const args = ['-n', '-r', path, '-T', 'fields', '-E', 'separator=\t', '-E', `occurrence=${opts.firstOnly === true ? 'f' : 'a'}`, '-E', 'aggregator=,'];
   for (const d of opts.decodeAs ?? []) args.push('-d', d);
+  for (const p of opts.prefs ?? []) args.push('-o', p);
   if (opts.filter !== undefined) args.push('-Y', opts.filter);
   for (const f of fields) args.push('-e', f);
   const out = execFileSync('tshark', args, { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, stdio: ['ignore', 'pipe', 'ignore'] });
