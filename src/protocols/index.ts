@@ -14,7 +14,8 @@ import { http } from './http.ts';
 import { smb } from './smb.ts';
 import { snmp } from './snmp.ts';
 import { ssdp } from './ssdp.ts';
+import { tls } from './tls.ts';
 
-export const ALL_DISSECTORS: readonly Dissector[] = [dhcp, dns, mdns, llmnr, netbios, ssdp, snmp, http, dicom, hl7, smb];
+export const ALL_DISSECTORS: readonly Dissector[] = [dhcp, dns, mdns, llmnr, netbios, ssdp, snmp, http, tls, dicom, hl7, smb];
 
 export const SYN_DISSECTORS: readonly SynDissector[] = [];
