@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { CaptureReader } from '../src/capture/reader.ts';
 import { LinkType } from '../src/capture/record.ts';
 import { pcapHeader, pcapRecord } from '../src/capture/writer.ts';
-import { ALL_DISSECTORS, SYN_DISSECTORS } from '../src/protocols/index.ts';
+import { ALL_DISSECTORS, synDissectors } from '../src/protocols/index.ts';
 import { Sensor } from '../src/sensor/sensor.ts';
 
 const SAMPLE = new URL('../samples/hospital-sample.pcap', import.meta.url).pathname;
@@ -42,7 +42,7 @@ test('mutated real traffic through every dissector: no exception, no dissector e
           const cut = rnd() < 0.05 ? Math.floor(rnd() * d.length) : d.length;
           parts.push(pcapRecord(o, Math.floor(f.t), 0, d.subarray(0, cut)));
         }
-        const sensor = new Sensor({ dissectors: ALL_DISSECTORS, synDissectors: SYN_DISSECTORS, onObservation: () => {} });
+        const sensor = new Sensor({ dissectors: ALL_DISSECTORS, synDissectors: synDissectors(), onObservation: () => {} });
         sensor.push(Buffer.concat(parts));
         const report = sensor.end();
         for (const [name, s] of Object.entries(report.dissectors)) assert.equal(s.errors, 0, `dissector ${name} threw`);

@@ -7,7 +7,7 @@ import cliProgress from 'cli-progress';
 import pc from 'picocolors';
 import { fileSource, streamSource, type ByteSource } from '../capture/source.ts';
 import { startLiveCapture } from '../capture/live.ts';
-import { ALL_DISSECTORS, SYN_DISSECTORS } from '../protocols/index.ts';
+import { ALL_DISSECTORS, synDissectors } from '../protocols/index.ts';
 import { HostIndex } from '../sensor/hosts.ts';
 import { runSensor, type RunResult } from '../sensor/run.ts';
 import type { Sensor } from '../sensor/sensor.ts';
@@ -75,7 +75,7 @@ async function analyzeSource(source: ByteSource, name: string, o: AnalyzeOptions
       source,
       {
         dissectors: ALL_DISSECTORS,
-        synDissectors: SYN_DISSECTORS,
+        synDissectors: synDissectors(),
         allObservations: o.allObservations === true,
         onObservation: (obs) => {
           hosts.add(obs);

@@ -40,6 +40,8 @@ export interface ObservationDraft {
 
 /** What a dissector may read about the packet/flow it is looking at. Valid during the call only. */
 export interface DissectContext {
+  /** Flow id (stable for the flow's life): a key for per-flow state a datagram dissector keeps. */
+  readonly flowId: number;
   readonly frame: number;
   /** Capture time, seconds since the epoch. */
   readonly time: number;

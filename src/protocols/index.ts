@@ -15,8 +15,11 @@ import { smb } from './smb.ts';
 import { snmp } from './snmp.ts';
 import { ssdp } from './ssdp.ts';
 import { tls } from './tls.ts';
-import { tcpFingerprint } from './tcp-fingerprint.ts';
+import { createTcpFingerprinter } from './tcp-fingerprint.ts';
 
 export const ALL_DISSECTORS: readonly Dissector[] = [dhcp, dns, mdns, llmnr, netbios, ssdp, snmp, http, tls, dicom, hl7, smb];
 
-export const SYN_DISSECTORS: readonly SynDissector[] = [tcpFingerprint];
+/** SYN dissectors keep per-analysis memory (what they already reported): a fresh set for every sensor. */
+export function synDissectors(): SynDissector[] {
+  return [createTcpFingerprinter()];
+}

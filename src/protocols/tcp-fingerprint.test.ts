@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { tcpFingerprint, readTcpOptions } from './tcp-fingerprint.ts';
+import { createTcpFingerprinter, readTcpOptions } from './tcp-fingerprint.ts';
 import { p0fDatabase, parseP0f } from './p0f-db.ts';
 import { corpus, observeCapture } from '../../test/helpers/observe.ts';
 import { FakeContext } from '../../test/helpers/dissect.ts';
@@ -59,7 +59,7 @@ const CAPTURES = ['pcaps/identity/ndpi/443-firefox.pcap', 'pcaps/identity/ndpi/4
 for (const rel of CAPTURES) {
   test(`raw signatures and labels equal Debian p0f 3.09b's: ${rel}`, { skip: !hasP0f() && 'p0f not installed' }, async () => {
     const path = corpus(rel);
-    const { observations } = await observeCapture(path, { dissectors: [], synDissectors: [tcpFingerprint], allObservations: true });
+    const { observations } = await observeCapture(path, { dissectors: [], synDissectors: [createTcpFingerprinter()], allObservations: true });
     const mine = ours(observations);
     const theirs = p0f(path);
     for (const t of theirs) assert.ok(mine.has(t), `p0f saw ${t}`);
@@ -70,11 +70,11 @@ for (const rel of CAPTURES) {
 }
 
 test('known signatures (stored, so this holds without p0f installed)', async () => {
-  const { observations } = await observeCapture(corpus('peer/zeek/traces/http__cooper-grill-dvwa.pcapng'), { dissectors: [], synDissectors: [tcpFingerprint], allObservations: true });
+  const { observations } = await observeCapture(corpus('peer/zeek/traces/http__cooper-grill-dvwa.pcapng'), { dissectors: [], synDissectors: [createTcpFingerprinter()], allObservations: true });
   const got = ours(observations);
   assert.ok(got.has('192.168.111.148 4:64+0:0:1460:mss*22,7:mss,sok,ts,nop,ws:df,id+:0 Linux 2.2.x-3.x'));
   assert.ok(got.has('192.168.111.154 4:64+0:0:1460:mss*4,6:mss,sok,ts,nop,ws:df:0 Linux 2.6.x'));
-  const scan = await observeCapture(corpus('pcaps/leaks/ndpi/synscan.pcap'), { dissectors: [], synDissectors: [tcpFingerprint] });
+  const scan = await observeCapture(corpus('pcaps/leaks/ndpi/synscan.pcap'), { dissectors: [], synDissectors: [createTcpFingerprinter()] });
   assert.ok(scan.observations.some((o) => o.attribute === 'tcp.tool' && o.value === 'NMap SYN scan'));
   assert.ok(!scan.observations.some((o) => o.attribute === 'os' && o.value.includes('NMap')));
 });
@@ -93,7 +93,7 @@ test('the shipped database loads every TCP signature; malformed option lists are
       const ctx = new FakeContext();
       const header = Buffer.alloc(20);
       header[0] = 0x45;
-      tcpFingerprint.syn({ version: 4, ttl: 64, headerLength: 20, dontFragment: true, ipId: 1, ipOptions: false, header, totalLength: 20 + tcp.length }, tcp, synAck, ctx);
+      createTcpFingerprinter().syn({ version: 4, ttl: 64, headerLength: 20, dontFragment: true, ipId: 1, ipOptions: false, header, totalLength: 20 + tcp.length }, tcp, synAck, ctx);
     }),
     { numRuns: 3000 },
   );

@@ -137,27 +137,45 @@ export function observeSyn(ip: SynIpInfo, tcp: Buffer, synAck: boolean, synMss: 
 
 /** Raw signatures repeat endlessly (every connection of a host): remember their matches, within a bound. */
 const MAX_CACHE = 20_000;
+const MAX_SUBJECTS = 200_000;
 const MAX_SYN_MSS = 50_000;
+
+/** A number summarising everything a signature depends on: equal numbers, equal signatures (barring collisions, which only cost a repeat report). */
+function shapeKey(o: TcpObservation): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < o.olayout.length; i++) h = Math.imul(h ^ o.olayout.charCodeAt(i), 0x01000193);
+  const fields = [o.ipVersion, o.ttl, o.olen, o.mss, o.win, o.wscale, o.eolPad, o.quirks, o.pclass, o.synMss];
+  for (const v of fields) h = Math.imul(h ^ v, 0x01000193);
+  return h >>> 0;
+}
 
 class TcpFingerprinter implements SynDissector {
   readonly name = 'tcp';
   private readonly cache = new Map<string, P0fMatch | null>();
-  /** The client's MSS per connection, for matching the server's SYN+ACK window ("mss*N" of the peer). */
-  private readonly synMss = new Map<string, number>();
+  /** (host, signature) pairs already reported, as 53-bit numbers: every connection of a host repeats its signature. */
+  private readonly reported = new Set<number>();
+  /** The client's MSS per flow, for matching the server's SYN+ACK window ("mss*N" of the peer). */
+  private readonly synMss = new Map<number, number>();
 
   syn(ip: SynIpInfo, tcp: Buffer, synAck: boolean, ctx: DissectContext): void {
-    const key = `${ctx.clientIp}:${ctx.clientPort}>${ctx.serverIp}:${ctx.serverPort}`;
     let peerMss = 0;
     if (synAck) {
-      peerMss = this.synMss.get(key) ?? 0;
-      this.synMss.delete(key);
+      peerMss = this.synMss.get(ctx.flowId) ?? 0;
+      this.synMss.delete(ctx.flowId);
     }
     const o = observeSyn(ip, tcp, synAck, peerMss);
     if (o === undefined) return;
     if (!synAck) {
       if (this.synMss.size >= MAX_SYN_MSS) this.synMss.clear();
-      this.synMss.set(key, o.mss);
+      this.synMss.set(ctx.flowId, o.mss);
     }
+    const subjectIp = synAck ? ctx.serverIp : ctx.clientIp;
+    let ipHash = synAck ? 0x9e3779b1 : 0x811c9dc5;
+    for (let i = 0; i < subjectIp.length; i++) ipHash = Math.imul(ipHash ^ subjectIp.charCodeAt(i), 0x01000193);
+    const key = (ipHash >>> 0) * 0x200000 + (shapeKey(o) & 0x1fffff);
+    if (this.reported.has(key)) return;
+    if (this.reported.size >= MAX_SUBJECTS) this.reported.clear();
+    this.reported.add(key);
     const raw = rawSignature(o);
     const side = synAck ? 'server' : 'client';
     ctx.emit({ side, attribute: 'tcp.fingerprint', value: raw, confidence: 0.6, evidence: synAck ? 'SYN+ACK' : 'SYN' });
@@ -179,4 +197,7 @@ class TcpFingerprinter implements SynDissector {
   }
 }
 
-export const tcpFingerprint: SynDissector = new TcpFingerprinter();
+/** A fingerprinter with its own memory of what it reported: one per analysis (see synDissectors()). */
+export function createTcpFingerprinter(): SynDissector {
+  return new TcpFingerprinter();
+}

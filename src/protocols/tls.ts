@@ -152,6 +152,23 @@ export function ja4(ch: ClientHello): string {
   return `${a}_${b}_${c}`;
 }
 
+/**
+ * A client stack sends the same hello shape on every connection: hash it once. The key holds
+ * everything JA3 and JA4 read (the JA3 string, SNI presence, first ALPN, versions, signature algorithms).
+ */
+const fpCache = new Map<string, { ja3: string; ja4: string }>();
+
+function fingerprints(ch: ClientHello, ja3s: string): { ja3: string; ja4: string } {
+  const key = `${ja3s}|${ch.sni !== undefined ? 1 : 0}|${ch.alpn[0] ?? ''}|${ch.alpn.length}|${ch.versions.join('-')}|${ch.sigAlgs.join('-')}`;
+  let fp = fpCache.get(key);
+  if (fp === undefined) {
+    fp = { ja3: createHash('md5').update(ja3s).digest('hex'), ja4: ja4(ch) };
+    if (fpCache.size >= 10_000) fpCache.clear();
+    fpCache.set(key, fp);
+  }
+  return fp;
+}
+
 // ---- certificates (X.509 DER, the parts that identify) ---------------------------------------
 
 const NAME_ATTRS: Record<string, string> = { '2.5.4.3': 'CN', '2.5.4.10': 'O', '2.5.4.11': 'OU', '2.5.4.6': 'C', '2.5.4.7': 'L', '2.5.4.8': 'ST', '2.5.4.5': 'serialNumber' };
@@ -286,8 +303,9 @@ class TlsSession implements StreamSession {
       const top = versions.length > 0 ? Math.max(...versions) : ch.legacyVersion;
       ctx.emit({ side: 'client', attribute: 'tls.client_version', value: VERSIONS[top] ?? `0x${top.toString(16)}`, confidence: 0.9 });
       const s = ja3String(ch);
-      ctx.emit({ side: 'client', attribute: 'tls.ja3', value: createHash('md5').update(s).digest('hex'), confidence: 0.85, evidence: s });
-      ctx.emit({ side: 'client', attribute: 'tls.ja4', value: ja4(ch), confidence: 0.85, ...(ch.sni !== undefined ? { evidence: `SNI ${ch.sni}` } : {}) });
+      const fp = fingerprints(ch, s);
+      ctx.emit({ side: 'client', attribute: 'tls.ja3', value: fp.ja3, confidence: 0.85, evidence: s });
+      ctx.emit({ side: 'client', attribute: 'tls.ja4', value: fp.ja4, confidence: 0.85, ...(ch.sni !== undefined ? { evidence: `SNI ${ch.sni}` } : {}) });
     } else if (type === 2 && ctx.dir === 1) {
       const sh = parseServerHello(body);
       if (sh === undefined) return;

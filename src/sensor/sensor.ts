@@ -78,7 +78,12 @@ export class Sensor {
   private readonly sink: Sink;
   private readonly skipped = new Map<SkipReason | string, number>();
   private readonly dstats = new Map<string, DissectorStats>();
-  private readonly seen = new Map<string, number>();
+  /**
+   * Observations already emitted, by subject → attribute → value. Nested maps, because subject and
+   * attribute strings are shared objects whose hashes V8 caches: no key string is built per emission.
+   */
+  private seen = new Map<string, Map<string, Set<string>>>();
+  private seenCount = 0;
   private duplicates = 0;
   private emitted = 0;
   private ipPackets = 0;
@@ -397,22 +402,30 @@ export class Sensor {
       mac = d.mac;
       ip = d.ip;
     } else if (d.side === 'client') {
-      mac = flow.clientMac >= 0 ? macToString(flow.clientMac) : undefined;
+      mac = flow.clientMacText();
       ip = flow.clientIp;
     } else {
-      mac = flow.serverMac >= 0 ? macToString(flow.serverMac) : undefined;
+      mac = flow.serverMacText();
       ip = flow.serverIp;
     }
     if (!this.opts.allObservations) {
-      const key = `${mac ?? ''}|${ip ?? ''}|${d.attribute}|${d.value}`;
-      const n = this.seen.get(key);
-      if (n !== undefined) {
-        this.seen.set(key, n + 1);
+      // The IP names the subject; the MAC only when there is no IP (a DHCP client before its lease).
+      if (this.seenCount >= MAX_DEDUPE) {
+        // Bounded memory: forget everything and start over (a repeat may then be emitted once more).
+        this.seen = new Map();
+        this.seenCount = 0;
+      }
+      const subject = ip ?? (mac !== undefined ? `mac:${mac}` : '');
+      let byAttr = this.seen.get(subject);
+      if (byAttr === undefined) this.seen.set(subject, (byAttr = new Map()));
+      let vals = byAttr.get(d.attribute);
+      if (vals === undefined) byAttr.set(d.attribute, (vals = new Set()));
+      if (vals.has(d.value)) {
         this.duplicates++;
         return;
       }
-      if (this.seen.size >= MAX_DEDUPE) this.seen.clear();
-      this.seen.set(key, 1);
+      vals.add(d.value);
+      this.seenCount++;
     }
     this.emitted++;
     const name = ctx.emitter !== '' ? ctx.emitter : flow.app;
@@ -454,6 +467,9 @@ class Context implements DissectContext {
     this.emitter = '';
   }
 
+  get flowId(): number {
+    return this.flow.id;
+  }
   get frame(): number {
     return this.pkt.frame;
   }
@@ -485,12 +501,10 @@ class Context implements DissectContext {
     return this.dir === 0 ? this.flow.serverPort : this.flow.clientPort;
   }
   get srcMac(): string | undefined {
-    const m = this.dir === 0 ? this.flow.clientMac : this.flow.serverMac;
-    return m >= 0 ? macToString(m) : undefined;
+    return this.dir === 0 ? this.flow.clientMacText() : this.flow.serverMacText();
   }
   get dstMac(): string | undefined {
-    const m = this.dir === 0 ? this.flow.serverMac : this.flow.clientMac;
-    return m >= 0 ? macToString(m) : undefined;
+    return this.dir === 0 ? this.flow.serverMacText() : this.flow.clientMacText();
   }
   emit(draft: ObservationDraft): void {
     this.sensor.observe(this, draft);

@@ -4,6 +4,7 @@ import { StreamVerdict } from '../../src/protocols/dissector.ts';
 
 export class FakeContext implements DissectContext {
   readonly drafts: ObservationDraft[] = [];
+  flowId = 1;
   frame = 1;
   time = 1_700_000_000;
   dir: 0 | 1 = 0;

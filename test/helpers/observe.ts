@@ -7,7 +7,7 @@ import { fileSource } from '../../src/capture/source.ts';
 import type { FlowRecord } from '../../src/flow/flow.ts';
 import type { Dissector, SynDissector } from '../../src/protocols/dissector.ts';
 import type { Observation } from '../../src/protocols/observation.ts';
-import { ALL_DISSECTORS, SYN_DISSECTORS } from '../../src/protocols/index.ts';
+import { ALL_DISSECTORS, synDissectors } from '../../src/protocols/index.ts';
 import { runSensor, type RunResult } from '../../src/sensor/run.ts';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -35,7 +35,7 @@ export async function observeCapture(
   const flows: FlowRecord[] = [];
   const result = await runSensor(await fileSource(path), {
     dissectors: opts.dissectors ?? ALL_DISSECTORS,
-    synDissectors: opts.synDissectors ?? (opts.dissectors === undefined ? SYN_DISSECTORS : []),
+    synDissectors: opts.synDissectors ?? (opts.dissectors === undefined ? synDissectors() : []),
     allObservations: opts.allObservations ?? false,
     onObservation: (o) => observations.push(o),
     onFlow: (f) => flows.push(f),
