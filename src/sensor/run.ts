@@ -20,9 +20,24 @@ export async function runSensor(source: ByteSource, opts: SensorOptions, onChunk
   const sensor = new Sensor(opts);
   let error: CaptureError | undefined;
   try {
-    for await (const chunk of source.chunks) {
-      sensor.push(chunk);
-      if (onChunk !== undefined) onChunk(sensor);
+    if (source.nextSync !== undefined) {
+      // Files: read synchronously, yielding to the event loop every few chunks (signals, timers, progress).
+      try {
+        for (let n = 1; ; n++) {
+          const chunk = source.nextSync();
+          if (chunk === undefined) break;
+          sensor.push(chunk);
+          if (onChunk !== undefined) onChunk(sensor);
+          if (n % 16 === 0) await new Promise((r) => setImmediate(r));
+        }
+      } finally {
+        source.close?.();
+      }
+    } else {
+      for await (const chunk of source.chunks) {
+        sensor.push(chunk);
+        if (onChunk !== undefined) onChunk(sensor);
+      }
     }
   } catch (e) {
     if (!(e instanceof CaptureError)) throw e;
