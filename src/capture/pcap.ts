@@ -7,6 +7,7 @@
  * learns how many it consumed. No I/O here, so the same code reads files, stdin and tcpdump's pipe.
  */
 import { CaptureError, type CaptureRecord } from './record.ts';
+import { u32, u32le } from '../packet/bytes.ts';
 
 export const PCAP_MAGIC_US = 0xa1b2c3d4;
 export const PCAP_MAGIC_NS = 0xa1b23c4d;
@@ -62,10 +63,10 @@ export function parsePcapRecords(
   const fracScale = header.nanos ? 1 : 1000;
   let pos = offset;
   while (end - pos >= RECORD_HEADER_LEN) {
-    const tsSec = le ? buf.readUInt32LE(pos) : buf.readUInt32BE(pos);
-    const tsFrac = le ? buf.readUInt32LE(pos + 4) : buf.readUInt32BE(pos + 4);
-    const capLen = le ? buf.readUInt32LE(pos + 8) : buf.readUInt32BE(pos + 8);
-    const origLen = le ? buf.readUInt32LE(pos + 12) : buf.readUInt32BE(pos + 12);
+    const tsSec = le ? u32le(buf, pos) : u32(buf, pos);
+    const tsFrac = le ? u32le(buf, pos + 4) : u32(buf, pos + 4);
+    const capLen = le ? u32le(buf, pos + 8) : u32(buf, pos + 8);
+    const origLen = le ? u32le(buf, pos + 12) : u32(buf, pos + 12);
     if (capLen > MAX_FRAME_LEN) {
       throw new CaptureError(
         `corrupt pcap record header: captured length ${capLen} exceeds ${MAX_FRAME_LEN} bytes`,
