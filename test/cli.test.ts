@@ -52,6 +52,15 @@ test('stdin and --json: JSON lines of observations, flows and a final summary', 
   assert.equal(lines.filter((l) => l.type === 'flow').length, 6);
 });
 
+test('the installed command finds its reference data (p0f signatures) and reports every protocol without errors', () => {
+  const r = vigil(['analyze', new URL('../samples/hospital-sample.pcap', import.meta.url).pathname, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; protocol?: string; attribute?: string; dissectors?: Record<string, { errors: number }> });
+  assert.ok(lines.some((l) => l.type === 'observation' && l.protocol === 'tcp' && l.attribute === 'os'));
+  const summary = lines.at(-1);
+  for (const [name, s] of Object.entries(summary?.dissectors ?? {})) assert.equal(s.errors, 0, `${name} errors`);
+});
+
 test('--flows writes flow records to a file', () => {
   const out = join(tmp, 'flows.jsonl');
   const r = vigil(['analyze', corpus('pcaps/identity/ndpi/netbios.pcap'), '--flows', out]);

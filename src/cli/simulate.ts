@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { analyzeCommand } from './analyze.ts';
 import { simulate } from '../simulate/simulate.ts';
-import { installRoot } from './paths.ts';
+import { installRoot } from '../knowledge/paths.ts';
 
 /** "90s", "30m", "24h", "7d" or plain seconds → seconds; NaN when unreadable. */
 export function parseDuration(text: string): number {

@@ -6,6 +6,7 @@
  * signatures win over generic ones.
  */
 import { readFileSync } from 'node:fs';
+import { dataFile } from '../knowledge/paths.ts';
 
 export const Quirk = {
   DF: 1 << 0,
@@ -169,7 +170,7 @@ let cached: P0fDatabase | undefined;
 
 /** The shipped database, parsed once. */
 export function p0fDatabase(): P0fDatabase {
-  cached ??= parseP0f(readFileSync(new URL('../../data/p0f.fp', import.meta.url), 'utf8'));
+  cached ??= parseP0f(readFileSync(dataFile('p0f.fp'), 'utf8'));
   return cached;
 }
 

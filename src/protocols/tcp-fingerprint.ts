@@ -199,5 +199,7 @@ class TcpFingerprinter implements SynDissector {
 
 /** A fingerprinter with its own memory of what it reported: one per analysis (see synDissectors()). */
 export function createTcpFingerprinter(): SynDissector {
+  // Load the signature database now: a missing file is a clear error at start, not one per SYN.
+  p0fDatabase();
   return new TcpFingerprinter();
 }

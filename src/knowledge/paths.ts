@@ -1,4 +1,7 @@
-/** Where Vigil is installed: found by walking up to its package.json (works from src/ and from dist/). */
+/**
+ * Where Vigil's shipped reference data lives: found by walking up from this module to the
+ * package.json named "vigil", so it works from the sources (src/…) and from the bundle (dist/…).
+ */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,4 +17,9 @@ export function installRoot(): string {
     dir = dirname(dir);
   }
   return (cached = process.cwd());
+}
+
+/** Absolute path of a file under data/. */
+export function dataFile(rel: string): string {
+  return join(installRoot(), 'data', rel);
 }
