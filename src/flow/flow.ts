@@ -114,7 +114,58 @@ export class Flow {
   prev: Flow | undefined = undefined;
   next: Flow | undefined = undefined;
 
-  constructor(readonly id: number) {}
+  constructor(public id: number) {}
+
+  /** Puts every field back to its initial value: the flow table reuses Flow objects (no garbage per flow). */
+  reset(id: number): void {
+    this.id = id;
+    this.hash = 0;
+    this.bucketNext = undefined;
+    this.ipVersion = 4;
+    this.proto = 0;
+    this.vlan = -1;
+    this.client4 = 0;
+    this.server4 = 0;
+    this.client6 = '';
+    this.server6 = '';
+    this.clientPort = 0;
+    this.serverPort = 0;
+    this.clientMac = -1;
+    this.serverMac = -1;
+    this.clientIp = '';
+    this.serverIp = '';
+    this.clientMacKey = -1;
+    this.serverMacKey = -1;
+    this.clientMacStr = undefined;
+    this.serverMacStr = undefined;
+    this.firstSeen = 0;
+    this.lastSeen = 0;
+    this.intervalStart = 0;
+    this.packets0 = 0;
+    this.packets1 = 0;
+    this.bytes0 = 0;
+    this.bytes1 = 0;
+    this.payload0 = 0;
+    this.payload1 = 0;
+    this.firstFrame = 0;
+    this.tcpState = TcpState.NONE;
+    this.fin0 = false;
+    this.fin1 = false;
+    this.synSeen = false;
+    this.synAckSeen = false;
+    this.isn0 = -1;
+    this.isn1 = -1;
+    this.app = '';
+    this.probed = 0;
+    this.udp = undefined;
+    this.session = undefined;
+    this.stream0 = undefined;
+    this.stream1 = undefined;
+    this.gaps = 0;
+    this.timeoutClass = TimeoutClass.Short;
+    this.prev = undefined;
+    this.next = undefined;
+  }
 }
 
 /** What `vigil analyze --flows` writes, one JSON line per flow (and per active-timeout interval). */

@@ -43,6 +43,10 @@ export class FlowTable {
   private readonly lists: [LruList, LruList, LruList];
   private nextId = 1;
   private clock = 0;
+  /** Ended flows kept for reuse: a busy network creates and ends thousands a second. */
+  private readonly free: Flow[] = [];
+  /** IPv4 address text by address (hosts recur across flows), bounded. */
+  private readonly ipText = new Map<number, string>();
   /** Direction of the packet last looked up: 0 client → server, 1 server → client. */
   dir: 0 | 1 = 0;
 
@@ -159,7 +163,12 @@ export class FlowTable {
 
   private create(pkt: Packet, h: number, src6: string, dst6: string): Flow {
     if (this.stats.active >= this.maxFlows) this.evictOldest();
-    const f = new Flow(this.nextId++);
+    const recycled = this.free.pop();
+    let f: Flow;
+    if (recycled !== undefined) {
+      f = recycled;
+      f.reset(this.nextId++);
+    } else f = new Flow(this.nextId++);
     f.hash = h;
     f.ipVersion = pkt.ipVersion;
     f.proto = pkt.proto;
@@ -196,8 +205,8 @@ export class FlowTable {
       this.dir = 1;
     }
     if (pkt.ipVersion === 4) {
-      f.clientIp = ipv4ToString(f.client4);
-      f.serverIp = ipv4ToString(f.server4);
+      f.clientIp = this.text4(f.client4);
+      f.serverIp = this.text4(f.server4);
     } else {
       const src = ipv6ToString(pkt.buf, pkt.src6);
       const dst = ipv6ToString(pkt.buf, pkt.dst6);
@@ -278,6 +287,17 @@ export class FlowTable {
     f.bucketNext = undefined;
     this.stats.active--;
     this.onEnd(f, reason);
+    if (this.free.length < 4096) this.free.push(f);
+  }
+
+  private text4(ip: number): string {
+    let t = this.ipText.get(ip);
+    if (t === undefined) {
+      if (this.ipText.size >= 65_536) this.ipText.clear();
+      t = ipv4ToString(ip);
+      this.ipText.set(ip, t);
+    }
+    return t;
   }
 
   private setClass(f: Flow, c: TimeoutClass): void {

@@ -144,8 +144,16 @@ const MAX_SYN_MSS = 50_000;
 function shapeKey(o: TcpObservation): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < o.olayout.length; i++) h = Math.imul(h ^ o.olayout.charCodeAt(i), 0x01000193);
-  const fields = [o.ipVersion, o.ttl, o.olen, o.mss, o.win, o.wscale, o.eolPad, o.quirks, o.pclass, o.synMss];
-  for (const v of fields) h = Math.imul(h ^ v, 0x01000193);
+  h = Math.imul(h ^ o.ipVersion, 0x01000193);
+  h = Math.imul(h ^ o.ttl, 0x01000193);
+  h = Math.imul(h ^ o.olen, 0x01000193);
+  h = Math.imul(h ^ o.mss, 0x01000193);
+  h = Math.imul(h ^ o.win, 0x01000193);
+  h = Math.imul(h ^ o.wscale, 0x01000193);
+  h = Math.imul(h ^ o.eolPad, 0x01000193);
+  h = Math.imul(h ^ o.quirks, 0x01000193);
+  h = Math.imul(h ^ o.pclass, 0x01000193);
+  h = Math.imul(h ^ o.synMss, 0x01000193);
   return h >>> 0;
 }
 
