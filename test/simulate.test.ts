@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { simulate, type Truth } from '../src/simulate/simulate.ts';
 import { INCIDENT_KINDS } from '../src/simulate/incidents.ts';
+import { dataFile } from '../src/knowledge/paths.ts';
 import { hasTshark, observeCapture } from './helpers/observe.ts';
 import { execFileSync } from 'node:child_process';
 
@@ -67,4 +68,34 @@ test('incidents: every kind is injected after the learning period, with the fram
     assert.deepEqual(warnings, [], out);
     assert.doesNotMatch(out, /Errors|Malformed/, out);
   }
+});
+
+test('the shipped catalogue’s hospital: what the sensor reads back matches the truth', async () => {
+  const path = join(dir, 'hospital.pcap');
+  const truth = await simulate({ devices: 80, duration: 4 * 3600, seed: 'end-to-end', out: path, catalogue: dataFile('simulator/catalogue.json'), incidents: 'all', start: Date.UTC(2026, 10, 23, 6) / 1000 });
+  const { observations, report } = await observeCapture(path);
+  for (const [name, s] of Object.entries(report.dissectors)) assert.equal(s.errors, 0, `${name} errors`);
+  assert.deepEqual(report.skipped, {});
+  const by = (attr: string) => {
+    const m = new Map<string, Set<string>>();
+    for (const o of observations) if (o.attribute === attr) for (const k of [o.mac, o.ip]) if (k !== undefined) (m.get(k) ?? m.set(k, new Set()).get(k))?.add(o.value);
+    return m;
+  };
+  const hostnames = by('dhcp.hostname');
+  const aes = by('dicom.calling_ae');
+  const ntlm = by('ntlmssp.version');
+  for (const d of truth.devices) {
+    if (d.rogue === true) continue;
+    // Every device introduced itself over DHCP with its hostname, keyed by its MAC.
+    assert.ok(hostnames.get(d.mac)?.has(d.hostnames[0] as string), `${d.id}: DHCP hostname`);
+    if (d.aeTitle !== undefined && d.category === 'imaging' && /CT|MR|X-ray|Ultrasound|Mammo/i.test(d.type)) assert.ok(aes.get(d.ips[0] as string)?.has(d.aeTitle), `${d.id}: AE title ${d.aeTitle}`);
+  }
+  // Windows devices that logged on over SMB told their exact version.
+  const windows = truth.devices.filter((d) => d.os.family === 'windows' && ntlm.has(d.ips[0] as string));
+  assert.ok(windows.length >= 5);
+  for (const d of windows) assert.ok(ntlm.get(d.ips[0] as string)?.has(d.os.version), `${d.id}: NTLM ${d.os.version}`);
+  // The recon incident's error pages reached the sensor as error bodies.
+  assert.ok(observations.some((o) => o.attribute === 'http.error_body' && /Server Error in '\/' Application|ORA-00933|Fatal error/.test(o.value)));
+  assert.ok(observations.some((o) => o.attribute === 'smb.ms17_010' && o.value === 'vulnerable'));
+  assert.ok(observations.some((o) => o.attribute === 'http.basic_auth_user' && o.value === 'admin'));
 });

@@ -143,7 +143,9 @@ export class Behaviour {
       // Addresses in TEST-NET-3 (RFC 5737): never a real host.
       const n = this.externals.size;
       const ipText = `203.0.113.${1 + (n % 250)}`;
-      const os = this.h.catalogue.osProfiles.linux ?? Object.values(this.h.catalogue.osProfiles)[0];
+      // Internet servers run Linux: the catalogue's first Linux profile (servers first, by convention).
+      const profiles = Object.values(this.h.catalogue.osProfiles);
+      const os = profiles.find((p) => p.family === 'linux') ?? profiles[0];
       if (os === undefined) throw new Error('the catalogue has no OS profiles');
       e = { name, mac: Buffer.alloc(6), ip: Buffer.from(ipText.split('.').map(Number)), ipText, ttl: 64, os };
       this.externals.set(name, e);
@@ -527,7 +529,7 @@ export class Behaviour {
     const events: NoiseEvent[] = [];
     const activities: Activity[] = [];
     const span = end - start;
-    const ws = this.h.devices.filter((d) => d.os.family === 'windows' && d.kind.serves === undefined && (d.kind.category === 'general-it' || d.kind.category === 'clinical-it'));
+    const ws = this.h.devices.filter((d) => d.os.family === 'windows' && /workstation/i.test(d.kind.type) && d.kind.dicom === undefined);
     if (ws.length > 1 && span >= 600) {
       const d = ws[ws.length - 1] as SimDevice;
       d.joins = start + span * 0.3;

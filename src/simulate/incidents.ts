@@ -133,26 +133,39 @@ export class IncidentPlanner {
     const rng = this.rng.fork(id);
     switch (kind) {
       case 'recon-error-pages': {
-        const victim = this.pick((d) => d.kind.http !== undefined && d.kind.http.tls !== true);
+        // One attacker, up to three web interfaces whose frameworks leak differently (ASP.NET, Java with
+        // Oracle, PHP or IIS with SQL Server): what reconnaissance against a hospital's devices looks like.
+        const informative = ['aspnet', 'java', 'tomcat', 'php', 'iis', 'python', 'node'];
+        const candidates = this.h.devices.filter((d) => d.kind.http !== undefined && d.kind.http.tls !== true);
+        const victims: SimDevice[] = [];
+        for (const style of informative) {
+          const v = candidates.find((d) => d.kind.http?.errorStyle === style && !victims.includes(d));
+          if (v !== undefined && victims.length < 3) victims.push(v);
+        }
+        if (victims.length === 0 && candidates.length > 0) victims.push(this.rng.pick(candidates));
         const attacker = this.workstation();
-        if (victim === undefined || attacker === undefined) return undefined;
-        const http = victim.kind.http as NonNullable<SimDevice['kind']['http']>;
-        const style = (http.errorStyle ?? 'aspnet') as ErrorStyle;
-        const page = errorPage(style, '/', victim.kind.model.replace(/\W+/g, ''));
+        if (victims.length === 0 || attacker === undefined) return undefined;
         const probes = ['/admin', '/login.aspx?user=%27', "/status?id=1'", '/api/v1/devices/../../etc/passwd', '/cgi-bin/test.cgi', "/report?from=2026-01-01'--"];
+        const leaks: Record<string, Record<string, string>> = {};
         this.activities.push(
           new Once(at, (now) =>
-            probes.map((path, k) => {
-              const provokes = path.includes("'") || path.includes('%27');
-              const res = provokes
-                ? httpResponse(page.status, { ...http.headers, 'Content-Type': page.contentType }, page.body, now)
-                : httpResponse(404, { ...http.headers, 'Content-Type': 'text/html' }, '<html><body><h1>404 Not Found</h1></body></html>', now);
-              const req = httpRequest('GET', victim.host.ipText, path, { 'User-Agent': 'Mozilla/5.0 (X11; Linux x86_64) sqlmap/1.7.2' });
-              return this.b.tcp(attacker, victim.host, victim.zone, http.port, now + k * 1.5, [{ from: 0, data: req }, { from: 1, data: res, delay: 0.02 }], id);
+            victims.flatMap((victim, vi) => {
+              const http = victim.kind.http as NonNullable<SimDevice['kind']['http']>;
+              const style = (http.errorStyle ?? 'aspnet') as ErrorStyle;
+              const page = errorPage(style, '/', victim.kind.model.replace(/\W+/g, ''));
+              return probes.map((path, k) => {
+                const provokes = path.includes("'") || path.includes('%27');
+                const res = provokes
+                  ? httpResponse(page.status, { ...http.headers, 'Content-Type': page.contentType }, page.body, now)
+                  : httpResponse(404, { ...http.headers, 'Content-Type': 'text/html' }, '<html><body><h1>404 Not Found</h1></body></html>', now);
+                const req = httpRequest('GET', victim.host.ipText, path, { 'User-Agent': 'Mozilla/5.0 (X11; Linux x86_64) sqlmap/1.7.2' });
+                return this.b.tcp(attacker, victim.host, victim.zone, http.port, now + vi * 20 + k * 1.5, [{ from: 0, data: req }, { from: 1, data: res, delay: 0.02 }], id);
+              });
             }),
           ),
         );
-        return this.record(id, kind, at, attacker.id, [victim.id], `${attacker.id} probes ${victim.id}'s web interface with injection strings; it answers with ${style} error pages`, { errorStyle: style, leaks: page.leaks, userAgent: 'sqlmap/1.7.2' });
+        for (const v of victims) leaks[v.id] = errorPage((v.kind.http?.errorStyle ?? 'aspnet') as ErrorStyle, '/', v.kind.model.replace(/\W+/g, '')).leaks;
+        return this.record(id, kind, at, attacker.id, victims.map((v) => v.id), `${attacker.id} probes the web interfaces of ${victims.map((v) => `${v.id} (${v.kind.http?.errorStyle ?? 'aspnet'})`).join(', ')} with injection strings; they answer with error pages`, { leaks, userAgent: 'sqlmap/1.7.2' });
       }
       case 'port-scan': {
         const attacker = this.workstation();
@@ -210,7 +223,8 @@ export class IncidentPlanner {
         return this.record(id, kind, at, victim.id, [ext.ipText], `${victim.id} sends 5 images by DICOM C-STORE to an unknown archive ${ext.ipText} (AE EXT_ARCHIVE)`, { calledAe: 'EXT_ARCHIVE', destination: ext.ipText });
       }
       case 'rogue-device': {
-        const os = this.h.catalogue.osProfiles[ROGUE_KIND.os] as OsProfile | undefined;
+        // Kali on a Raspberry Pi: a modern Linux stack, whatever the catalogue calls it.
+        const os = (this.h.catalogue.osProfiles[ROGUE_KIND.os] as OsProfile | undefined) ?? Object.values(this.h.catalogue.osProfiles).find((p) => p.family === 'linux');
         const zone = this.h.zones.get('clinical');
         if (os === undefined || zone === undefined) return undefined;
         const ipText = `10.${zone.octet}.9.${200 + rng.int(50)}`;

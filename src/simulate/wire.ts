@@ -76,7 +76,7 @@ const MAX_RECORD = 16 + 18 + 20 + 60 + 65535;
 
 /** Streams pcap records (little-endian, microseconds, Ethernet) to a file. */
 export class PcapSink {
-  private out = Buffer.allocUnsafe(OUT_SIZE);
+  private out: Buffer = Buffer.allocUnsafe(OUT_SIZE);
   private dv = new DataView(this.out.buffer, this.out.byteOffset, this.out.length);
   private pos = 0;
   /** Frames written so far (the next frame's number is frames + 1). */
@@ -181,14 +181,25 @@ export class PcapSink {
     return this.frames;
   }
 
-  /** Hands the buffered records to the stream; resolves when it can take more. */
+  /** Output buffers the stream has finished writing, ready for reuse (fresh 4 MiB buffers cost a page fault per 4 KiB). */
+  private readonly spare: Buffer[] = [];
+  private inFlight = 0;
+
+  /** Hands the buffered records to the stream; resolves when a buffer is free to fill again. */
   async flush(): Promise<void> {
     if (this.pos === 0) return;
     const chunk = this.out.subarray(0, this.pos);
-    this.out = Buffer.allocUnsafe(OUT_SIZE);
+    const full = this.out;
+    this.inFlight++;
+    this.ws.write(chunk, () => {
+      this.inFlight--;
+      this.spare.push(full);
+    });
+    // Keep at most three buffers: wait for the stream to hand one back.
+    while (this.spare.length === 0 && this.inFlight >= 2) await new Promise<void>((r) => setImmediate(r));
+    this.out = this.spare.pop() ?? Buffer.allocUnsafe(OUT_SIZE);
     this.dv = new DataView(this.out.buffer, this.out.byteOffset, this.out.length);
     this.pos = 0;
-    if (!this.ws.write(chunk)) await new Promise<void>((r) => this.ws.once('drain', () => r()));
   }
 
   async close(): Promise<void> {
