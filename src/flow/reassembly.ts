@@ -91,6 +91,19 @@ export class TcpStream {
     return this.heldBytes;
   }
 
+  /**
+   * The consumer does not want the next `len` bytes: if this segment is exactly the next in order
+   * (nothing held, no overlap), step over it without delivering. Returns false when the normal path
+   * must handle it.
+   */
+  fastForward(seq: number, len: number): boolean {
+    if (this.stopped || this.held.length > 0 || this.nextSeq < 0 || seq !== this.nextSeq) return false;
+    this.nextSeq = (this.nextSeq + len) >>> 0;
+    this.r.stats.segments++;
+    this.r.stats.inOrder++;
+    return true;
+  }
+
   /** A segment of this direction. `data` is a view: copied only if it must be held. */
   segment(seq: number, data: Buffer, sink: StreamSink): void {
     if (this.stopped || data.length === 0) return;

@@ -115,6 +115,14 @@ class DicomSession implements StreamSession {
     return ok || !this.framers[ctx.dir === 0 ? 1 : 0].broken ? StreamVerdict.More : StreamVerdict.Done;
   }
 
+  skippable(dir: 0 | 1): number {
+    return this.framers[dir].skipping;
+  }
+
+  skipped(dir: 0 | 1, n: number): void {
+    this.framers[dir].skipped(n);
+  }
+
   gap(dir: 0 | 1): StreamVerdict {
     this.framers[dir].gap();
     this.command[dir] = [];

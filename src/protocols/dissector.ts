@@ -77,6 +77,13 @@ export interface StreamSession {
   gap?(dir: 0 | 1, length: number): StreamVerdict;
   /** The flow ended (FIN/RST, timeout, end of capture). Flush anything half-parsed. */
   end?(ctx: DissectContext): void;
+  /**
+   * Bytes of direction `dir` the session would discard unread if fed now (the rest of a bulk
+   * message it skips by length). The sensor then advances the stream without handing them over,
+   * and calls `skipped`: bulk transfers cost almost nothing per packet.
+   */
+  skippable?(dir: 0 | 1): number;
+  skipped?(dir: 0 | 1, n: number): void;
 }
 
 export interface Dissector {

@@ -20,6 +20,16 @@ export class Framer {
     return this.pending?.length ?? 0;
   }
 
+  /** Stream bytes this framer will drop unread (the rest of a message being skipped); Infinity once broken. */
+  get skipping(): number {
+    return this.broken ? Infinity : this.pending === undefined ? this.skip : 0;
+  }
+
+  /** The caller dropped `n` of the bytes being skipped without feeding them. */
+  skipped(n: number): void {
+    if (!this.broken) this.skip -= Math.min(n, this.skip);
+  }
+
   /** Feeds bytes; calls `take` for each message it can frame. Returns false when the stream is broken. */
   feed(chunk: Buffer, take: (bytes: Buffer) => number): boolean {
     if (this.broken) return false;

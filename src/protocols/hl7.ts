@@ -42,6 +42,14 @@ class Hl7Session implements StreamSession {
     return this.framers[0].broken && this.framers[1].broken ? StreamVerdict.Done : StreamVerdict.More;
   }
 
+  skippable(dir: 0 | 1): number {
+    return this.framers[dir].skipping;
+  }
+
+  skipped(dir: 0 | 1, n: number): void {
+    this.framers[dir].skipped(n);
+  }
+
   gap(dir: 0 | 1): StreamVerdict {
     // MLLP resynchronises on the next start byte: drop what was pending and carry on.
     this.framers[dir] = new Framer(MAX_FRAME);

@@ -123,6 +123,14 @@ class HttpSession implements StreamSession {
     return this.dirs[0].framer.broken && this.dirs[1].framer.broken ? StreamVerdict.Done : StreamVerdict.More;
   }
 
+  skippable(dir: 0 | 1): number {
+    return this.dirs[dir].framer.skipping;
+  }
+
+  skipped(dir: 0 | 1, n: number): void {
+    this.dirs[dir].framer.skipped(n);
+  }
+
   gap(dir: 0 | 1): StreamVerdict {
     // Lost bytes: the framing is gone for this direction. (A resync on the next request line is
     // possible but rarely worth it: identity headers repeat on the next connection anyway.)

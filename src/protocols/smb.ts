@@ -55,6 +55,14 @@ class SmbSession implements StreamSession {
     return this.framers[0].broken && this.framers[1].broken ? StreamVerdict.Done : StreamVerdict.More;
   }
 
+  skippable(dir: 0 | 1): number {
+    return this.framers[dir].skipping;
+  }
+
+  skipped(dir: 0 | 1, n: number): void {
+    this.framers[dir].skipped(n);
+  }
+
   gap(dir: 0 | 1): StreamVerdict {
     this.framers[dir].gap();
     return this.framers[0].broken && this.framers[1].broken ? StreamVerdict.Done : StreamVerdict.More;

@@ -246,6 +246,15 @@ class TlsSession implements StreamSession {
     return StreamVerdict.More;
   }
 
+  skippable(dir: 0 | 1): number {
+    // Once a direction is encrypted nothing in it is read again.
+    return this.encrypted[dir] ? Infinity : this.framers[dir].skipping;
+  }
+
+  skipped(dir: 0 | 1, n: number): void {
+    if (!this.encrypted[dir]) this.framers[dir].skipped(n);
+  }
+
   gap(dir: 0 | 1): StreamVerdict {
     this.framers[dir].gap();
     this.encrypted[dir] = true;

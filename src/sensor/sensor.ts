@@ -211,8 +211,15 @@ export class Sensor {
           if (dir === 0) flow.stream0 = stream;
           else flow.stream1 = stream;
         }
-        this.sink.set(flow, dir, pkt);
-        stream.segment(pkt.seq, pkt.payload(), this.sink);
+        // Bulk the dissector skips anyway (image data, file contents) steps over the stream unread.
+        const session = flow.session;
+        const skippable = session.skippable !== undefined ? session.skippable(dir) : 0;
+        if (skippable >= pkt.payloadLength && stream.fastForward(pkt.seq, pkt.payloadLength)) {
+          if (skippable !== Infinity) session.skipped?.(dir, pkt.payloadLength);
+        } else {
+          this.sink.set(flow, dir, pkt);
+          stream.segment(pkt.seq, pkt.payload(), this.sink);
+        }
       }
     }
     if ((fl & (TcpFlag.FIN | TcpFlag.RST)) !== 0 && flow.session !== undefined) {
