@@ -15,8 +15,14 @@ if ! command -v suricata >/dev/null 2>&1; then
 fi
 npm run build --silent
 mkdir -p bench/out
+# Two 1M-packet inputs: a simulated hospital (the traffic Vigil is for: long DICOM, HL7, SMB sessions)
+# and the real third-party captures of the corpus replayed (short flows, scans, many handshakes).
+[ -f bench/out/hospital-1m.pcap ] || node bin/vigil.js simulate -n 200 -d 24h --start 2026-11-23T06:00:00Z --max-packets 1000000 -o bench/out/hospital-1m.pcap
 [ -f bench/out/corpus-1m.pcap ] || node --import tsx bench/make-capture.ts bench/out/corpus-1m.pcap --packets 1000000
-node --import tsx bench/sensor.ts bench/out/corpus-1m.pcap --runs "${RUNS:-3}" | tee bench/out/sensor.md
+node --import tsx bench/sensor.ts bench/out/hospital-1m.pcap --runs "${RUNS:-3}" | tee bench/out/sensor-hospital.md
+node --import tsx bench/sensor.ts bench/out/corpus-1m.pcap --runs "${RUNS:-3}" | tee bench/out/sensor-corpus.md
 [ -f bench/out/corpus-1g.pcap ] || node --import tsx bench/make-capture.ts bench/out/corpus-1g.pcap --bytes 1073741824
 echo; echo "Peak memory on a 1 GB capture:"
 node --import tsx bench/sensor.ts bench/out/corpus-1g.pcap --runs 1 --skip-tshark --skip-suricata | tee bench/out/memory.md
+echo; echo "Simulator:"
+node --import tsx bench/simulate.ts | tee bench/out/simulate.md

@@ -1,6 +1,6 @@
 /**
- * Simulator speed and memory: `vigil simulate` writing 10 million packets, once to /dev/null (the
- * generator's own speed) and once to a file on tmpfs (with the cost of the write), each on one core;
+ * Simulator speed and memory: `vigil simulate` writing 10 million packets to /dev/null (the
+ * generator's own speed), and a tenth of that to a file on tmpfs (with the cost of the write), on one core;
  * prints packets/s and peak RSS. The target is ≥ 500,000 packets/s with memory flat in the length.
  *
  *   node --import tsx bench/simulate.ts [--packets 10000000] [--devices 500]
@@ -19,11 +19,11 @@ const num = (flag: string, d: number) => {
 const packets = num('--packets', 10_000_000);
 const devices = num('--devices', 500);
 
-function run(out: string): { seconds: number; rssMb: number; line: string } {
+function run(out: string, count = packets): { seconds: number; rssMb: number; line: string } {
   const started = process.hrtime.bigint();
   const r = spawnSync(
     '/usr/bin/time',
-    ['-f', 'VIGIL_BENCH_RSS_KB=%M', 'taskset', '-c', '0', process.execPath, join(repo, 'bin/vigil.js'), 'simulate', '-n', String(devices), '-d', '30d', '--max-packets', String(packets), '--incidents', 'all', '-o', out],
+    ['-f', 'VIGIL_BENCH_RSS_KB=%M', 'taskset', '-c', '0', process.execPath, join(repo, 'bin/vigil.js'), 'simulate', '-n', String(devices), '-d', '30d', '--max-packets', String(count), '--incidents', 'all', '-o', out],
     { cwd: repo, encoding: 'utf8' },
   );
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -38,13 +38,15 @@ rows.push({ target: '/dev/null', seconds: nul.seconds, pps: packets / nul.second
 const shm = existsSync('/dev/shm') ? '/dev/shm/vigil-bench-sim.pcap' : join(here, 'out', 'sim.pcap');
 mkdirSync(join(here, 'out'), { recursive: true });
 try {
-  const file = run(shm);
-  rows.push({ target: shm, seconds: file.seconds, pps: packets / file.seconds, rssMb: file.rssMb });
+  // A tenth of the packets to tmpfs: ten million would need ~9 GB of RAM-backed disk.
+  const count = Math.ceil(packets / 10);
+  const file = run(shm, count);
+  rows.push({ target: `${shm} (${count.toLocaleString('en')} packets)`, seconds: file.seconds, pps: count / file.seconds, rssMb: file.rssMb });
 } finally {
   rmSync(shm, { force: true });
   rmSync(shm.replace(/\.pcap$/, '.truth.json'), { force: true });
 }
-console.log(`\nvigil simulate: ${packets.toLocaleString('en')} packets, ${devices} devices, all incidents (one core, whole command)\n`);
+console.log(`\nvigil simulate: ${packets.toLocaleString('en')} packets, ${devices} devices, 30 days cut at the packet limit (one core, whole command)\n`);
 console.log('| output | seconds | packets/s | peak RSS |');
 console.log('|---|---:|---:|---:|');
 for (const r of rows) console.log(`| ${r.target} | ${r.seconds.toFixed(1)} | ${Math.round(r.pps).toLocaleString('en')} | ${r.rssMb.toFixed(0)} MB |`);
