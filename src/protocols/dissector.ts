@@ -127,3 +127,11 @@ export interface SynIpInfo {
   /** Total IP packet length as captured. */
   readonly totalLength: number;
 }
+
+/**
+ * The packet's sender as an observation subject: for multicast and broadcast protocols (mDNS, LLMNR,
+ * NetBIOS, SSDP) the device speaking about itself is whoever sent the datagram, not the flow's client.
+ */
+export function sender(ctx: DissectContext): { ip: string; mac?: string } {
+  return ctx.srcMac !== undefined ? { ip: ctx.srcIp, mac: ctx.srcMac } : { ip: ctx.srcIp };
+}

@@ -106,6 +106,12 @@ export function parseDns(m: Buffer): DnsMessage | undefined {
   return msg;
 }
 
+/** probe() for the DNS-format name services: their port, and a header a real message would have. */
+export function probeDnsFormat(p: Buffer, _dir: 0 | 1, portMatch: boolean): boolean {
+  // Off their ports, DNS-format messages are too easy to mistake for anything.
+  return portMatch && plausibleDnsHeader(p);
+}
+
 /** A sanity check cheap enough for probe(): header counts a real message would have. */
 export function plausibleDnsHeader(m: Buffer): boolean {
   if (m.length < 12) return false;

@@ -3,7 +3,7 @@
  * vendor's cloud, a workstation's update servers — and the answers bind names to addresses.
  */
 import type { DissectContext, Dissector } from './dissector.ts';
-import { DnsType, parseDns, plausibleDnsHeader, rdataIpv4, rdataIpv6 } from './dns-wire.ts';
+import { DnsType, parseDns, probeDnsFormat, rdataIpv4, rdataIpv6 } from './dns-wire.ts';
 import { cleanText } from './redact.ts';
 
 const TYPE_NAMES: Record<number, string> = { 1: 'A', 2: 'NS', 5: 'CNAME', 6: 'SOA', 12: 'PTR', 15: 'MX', 16: 'TXT', 28: 'AAAA', 33: 'SRV', 65: 'HTTPS', 255: 'ANY' };
@@ -12,10 +12,7 @@ export const dns: Dissector = {
   name: 'dns',
   transport: 'udp',
   ports: [53],
-  probe(p: Buffer, _dir: 0 | 1, portMatch: boolean): boolean {
-    // Off port 53 DNS is too easy to mistake for anything: require the port.
-    return portMatch && plausibleDnsHeader(p);
-  },
+  probe: probeDnsFormat,
   datagram(p: Buffer, ctx: DissectContext): void {
     const m = parseDns(p);
     if (m === undefined) return;

@@ -2,21 +2,19 @@
  * LLMNR (RFC 4795): Windows asks its neighbours for names DNS could not resolve, and a host answers
  * for its own name. Queries reveal what a machine looks for (and are what poisoning tools answer).
  */
-import type { DissectContext, Dissector } from './dissector.ts';
-import { parseDns, plausibleDnsHeader } from './dns-wire.ts';
+import { sender, type DissectContext, type Dissector } from './dissector.ts';
+import { parseDns, probeDnsFormat } from './dns-wire.ts';
 import { cleanText } from './redact.ts';
 
 export const llmnr: Dissector = {
   name: 'llmnr',
   transport: 'udp',
   ports: [5355],
-  probe(p: Buffer, _dir: 0 | 1, portMatch: boolean): boolean {
-    return portMatch && plausibleDnsHeader(p);
-  },
+  probe: probeDnsFormat,
   datagram(p: Buffer, ctx: DissectContext): void {
     const m = parseDns(p);
     if (m === undefined) return;
-    const subject = { ip: ctx.srcIp, ...(ctx.srcMac !== undefined ? { mac: ctx.srcMac } : {}) };
+    const subject = sender(ctx);
     const side = ctx.dir === 0 ? 'client' : 'server';
     for (const q of m.questions.slice(0, 4)) {
       const name = cleanText(q.name, 255);

@@ -3,8 +3,8 @@
  * offer (_ipp._tcp, _http._tcp, _axis-video._tcp …) and TXT records that often carry the vendor,
  * model and firmware (ty=, product=, usb_MFG=, md= …). The subject is the packet's sender.
  */
-import type { DissectContext, Dissector } from './dissector.ts';
-import { DnsType, parseDns, plausibleDnsHeader, rdataName, rdataSrv, rdataTxt, type DnsRecord } from './dns-wire.ts';
+import { sender, type DissectContext, type Dissector } from './dissector.ts';
+import { DnsType, parseDns, probeDnsFormat, rdataName, rdataSrv, rdataTxt, type DnsRecord } from './dns-wire.ts';
 import { cleanText } from './redact.ts';
 
 /** TXT keys that identify a device (vendor, model, firmware, kind); others are skipped. */
@@ -14,13 +14,11 @@ export const mdns: Dissector = {
   name: 'mdns',
   transport: 'udp',
   ports: [5353],
-  probe(p: Buffer, _dir: 0 | 1, portMatch: boolean): boolean {
-    return portMatch && plausibleDnsHeader(p);
-  },
+  probe: probeDnsFormat,
   datagram(p: Buffer, ctx: DissectContext): void {
     const m = parseDns(p);
     if (m === undefined) return;
-    const subject = { ip: ctx.srcIp, ...(ctx.srcMac !== undefined ? { mac: ctx.srcMac } : {}) };
+    const subject = sender(ctx);
     const emit = (attribute: string, value: string, confidence: number, evidence?: string) => {
       const v = cleanText(value, 255);
       if (v !== '') ctx.emit({ side: ctx.dir === 0 ? 'client' : 'server', attribute, value: v, confidence, ...subject, ...(evidence !== undefined ? { evidence } : {}) });

@@ -3,8 +3,8 @@
  * (<00>, <20> with file sharing), workgroup or domain (group <00>, <1E>), and answer node-status
  * queries with all their names and their MAC address.
  */
-import type { DissectContext, Dissector } from './dissector.ts';
-import { parseDns, plausibleDnsHeader } from './dns-wire.ts';
+import { sender, type DissectContext, type Dissector } from './dissector.ts';
+import { parseDns, probeDnsFormat } from './dns-wire.ts';
 import { macFromBytes } from '../packet/address.ts';
 import { cleanText } from './redact.ts';
 
@@ -31,13 +31,11 @@ export const netbios: Dissector = {
   name: 'netbios',
   transport: 'udp',
   ports: [137],
-  probe(p: Buffer, _dir: 0 | 1, portMatch: boolean): boolean {
-    return portMatch && plausibleDnsHeader(p);
-  },
+  probe: probeDnsFormat,
   datagram(p: Buffer, ctx: DissectContext): void {
     const m = parseDns(p);
     if (m === undefined) return;
-    const subject = { ip: ctx.srcIp, ...(ctx.srcMac !== undefined ? { mac: ctx.srcMac } : {}) };
+    const subject = sender(ctx);
     const side = ctx.dir === 0 ? 'client' : 'server';
     const emit = (attribute: string, value: string, confidence: number) => ctx.emit({ side, attribute, value, confidence, ...subject });
     // Opcode 5: registration, 8: refresh; their additional record carries the NB flags (group bit 0x8000).

@@ -3,7 +3,7 @@
  * (HTTP/1.1 200) with SERVER ("OS/version UPnP/1.0 product/version"), USN and LOCATION; searchers
  * send their USER-AGENT. HTTP-over-UDP, one message per datagram.
  */
-import type { DissectContext, Dissector } from './dissector.ts';
+import { sender, type DissectContext, type Dissector } from './dissector.ts';
 import { cleanText } from './redact.ts';
 
 const START = /^(NOTIFY \* HTTP\/1\.[01]|M-SEARCH \* HTTP\/1\.[01]|HTTP\/1\.[01] 200)/;
@@ -35,7 +35,7 @@ export const ssdp: Dissector = {
     const first = text.slice(0, text.indexOf('\n') >>> 0);
     if (!START.test(first)) return;
     const h = headers(text);
-    const subject = { ip: ctx.srcIp, ...(ctx.srcMac !== undefined ? { mac: ctx.srcMac } : {}) };
+    const subject = sender(ctx);
     const side = ctx.dir === 0 ? 'client' : 'server';
     const emit = (attribute: string, value: string | undefined, confidence: number) => {
       if (value === undefined) return;
