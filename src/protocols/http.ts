@@ -237,7 +237,7 @@ class HttpSession implements StreamSession {
     const [method = '', target = ''] = head.startLine.split(' ');
     if (!/^[A-Z-]{3,12}$/.test(method) || !/HTTP\/1\.[01]$/.test(head.startLine)) return -1;
     // The path alone: query strings can carry patient identifiers and credentials.
-    const path = cleanText(target.split('?')[0] ?? '', 200);
+    const path = maskPersonal(cleanText(target.split('?')[0] ?? '', 200));
     const line = `${method} ${path}`;
     this.pending.push({ method, line });
     if (this.pending.length > 64) this.pending.shift();
@@ -356,7 +356,7 @@ class HttpSession implements StreamSession {
       const text = body.toString('latin1', 0, Math.min(body.length, TITLE_BODY));
       const t = /<title[^>]*>([^<]{1,200})<\/title>/i.exec(text)?.[1];
       if (t !== undefined) {
-        const title = cleanText(t.replace(/\s+/g, ' '), 200);
+        const title = maskPersonal(cleanText(t.replace(/\s+/g, ' '), 200));
         if (title !== '') ctx.emit({ side: 'server', attribute: 'http.title', value: title, confidence: 0.8, evidence: `<title> of ${cap.request}` });
       }
       return;

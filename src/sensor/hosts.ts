@@ -57,7 +57,7 @@ export class HostIndex {
   private readonly byMac = new Map<string, Acc>();
   private readonly macIps = new Map<string, Set<string>>();
   /** Hosts kept; beyond this new hosts are counted but not detailed (memory stays bounded). */
-  constructor(private readonly maxHosts = 100_000) {}
+  constructor(private readonly maxHosts = 10_000) {}
   dropped = 0;
 
   add(o: Observation): void {
@@ -111,7 +111,7 @@ class Acc {
     if (o.mac !== undefined && this.macs.size < 8) this.macs.add(o.mac);
     let a = this.attrs.get(o.attribute);
     if (a === undefined) {
-      if (this.attrs.size >= 256) return;
+      if (this.attrs.size >= 64) return;
       a = { attribute: o.attribute, values: [], confidence: 0, protocols: [], frame: o.frame };
       this.attrs.set(o.attribute, a);
     }

@@ -39,7 +39,7 @@ export interface SensorOptions {
 /** Payload packets of a flow tried against the signatures before giving up on it. */
 const MAX_PROBES = 4;
 /** Distinct observations remembered for de-duplication before the memory is reset. */
-const MAX_DEDUPE = 500_000;
+const MAX_DEDUPE = 100_000;
 
 export interface DissectorStats {
   flows: number;
