@@ -49,6 +49,8 @@ export class FlowTable {
   private readonly ipText = new Map<number, string>();
   /** Direction of the packet last looked up: 0 client → server, 1 server → client. */
   dir: 0 | 1 = 0;
+  /** The flow of the previous packet (cleared when it ends). */
+  private last: Flow | undefined;
 
   constructor(
     private readonly onEnd: (flow: Flow, reason: FlowEnd) => void,
@@ -73,6 +75,18 @@ export class FlowTable {
     const buf = pkt.buf;
     const sp = pkt.srcPort;
     const dp = pkt.dstPort;
+    // Bulk transfers send packet after packet of one flow: try the last flow before hashing.
+    let f = this.last;
+    if (f !== undefined && !v6 && f.ipVersion === 4 && f.proto === pkt.proto && f.vlan === pkt.vlan) {
+      if (f.client4 === pkt.src4 && f.server4 === pkt.dst4 && f.clientPort === sp && f.serverPort === dp) {
+        this.dir = 0;
+        return this.update(f, pkt);
+      }
+      if (f.client4 === pkt.dst4 && f.server4 === pkt.src4 && f.clientPort === dp && f.serverPort === sp) {
+        this.dir = 1;
+        return this.update(f, pkt);
+      }
+    }
     let h: number;
     if (!v6) {
       // Symmetric: both directions hash alike.
@@ -84,7 +98,7 @@ export class FlowTable {
     }
     h = (h ^ (h >>> 15)) | 0;
 
-    let f = this.buckets.get(h);
+    f = this.buckets.get(h);
     let src6 = '';
     let dst6 = '';
     if (v6) {
@@ -116,7 +130,12 @@ export class FlowTable {
       f = f.bucketNext;
     }
     if (f === undefined) f = this.create(pkt, h, src6, dst6);
+    this.last = f;
+    return this.update(f, pkt);
+  }
 
+  /** Counters, MACs, TCP state, LRU position and the active timeout of the flow `pkt` belongs to. */
+  private update(f: Flow, pkt: Packet): Flow {
     const len = pkt.origLen;
     if (this.dir === 0) {
       f.packets0++;
@@ -286,6 +305,7 @@ export class FlowTable {
     }
     f.bucketNext = undefined;
     this.stats.active--;
+    if (this.last === f) this.last = undefined;
     this.onEnd(f, reason);
     if (this.free.length < 4096) this.free.push(f);
   }
