@@ -96,7 +96,8 @@ export class FlowTable {
       for (let i = 0; i < 16; i += 4) x ^= buf.readInt32BE(pkt.src6 + i) ^ buf.readInt32BE(pkt.dst6 + i);
       h = Math.imul(x, 0x9e3779b1) ^ Math.imul(sp ^ dp, 0x85ebca6b) ^ (pkt.proto << 24) ^ (pkt.vlan + 1) ^ 0x6;
     }
-    h = (h ^ (h >>> 15)) | 0;
+    // 30 bits: small integers are Map keys V8 hashes without boxing.
+    h = (h ^ (h >>> 15)) & 0x3fffffff;
 
     f = this.buckets.get(h);
     let src6 = '';
