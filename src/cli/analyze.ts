@@ -106,7 +106,12 @@ async function analyzeSource(source: ByteSource, name: string, o: AnalyzeOptions
     // Nothing read at all is a failure, said in one line; a capture that stopped part-way still produced results.
     if (report.frames === 0) return 1;
   }
-  const summary = `${writeJson ? '' : `${formatHosts(hosts.hosts(), o.hosts ?? 40)}\n\n`}${formatReport(report, seconds)}\n`;
+  let hostText = '';
+  if (!writeJson) {
+    const { total, hosts: top } = hosts.hosts(o.hosts ?? 40);
+    hostText = `${formatHosts(total, top)}\n\n`;
+  }
+  const summary = `${hostText}${formatReport(report, seconds)}\n`;
   if (writeJson) {
     out.write(`${JSON.stringify({ type: 'summary', source: name, seconds, ...report })}\n`);
     process.stderr.write(summary);

@@ -3,10 +3,9 @@ import pc from 'picocolors';
 import type { HostSummary } from '../sensor/hosts.ts';
 import type { SensorReport } from '../sensor/sensor.ts';
 
-export function formatHosts(hosts: HostSummary[], limit: number, maxLines = 10): string {
+export function formatHosts(total: number, shown: HostSummary[], maxLines = 10): string {
   const lines: string[] = [];
-  const shown = hosts.filter((h) => h.attributes.length > 0).slice(0, limit);
-  lines.push(pc.bold(`Hosts (${hosts.length} seen, ${shown.length} shown)`));
+  lines.push(pc.bold(`Hosts (${total} seen, ${shown.length} shown)`));
   for (const h of shown) {
     const id = [h.ip, ...h.macs].filter((x) => x !== undefined).join('  ');
     lines.push('');

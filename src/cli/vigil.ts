@@ -1,7 +1,6 @@
 /** The `vigil` command line. */
 import { Command, InvalidArgumentError } from 'commander';
 import { analyzeCommand, captureCommand } from './analyze.ts';
-import { demoCommand, simulateCommand } from './simulate.ts';
 
 function positiveInt(v: string): number {
   const n = Number(v);
@@ -50,6 +49,8 @@ program
   .option('--incidents <list>', 'labelled incidents to inject: all, none, or a comma list (recon-error-pages, port-scan, exfiltration, dicom-unknown-destination, rogue-device, cleartext-credentials)', 'all')
   .option('-o, --out <file>', 'capture to write', 'hospital.pcap')
   .action(async (opts: { devices: number; duration: string; seed: string; start: string; catalogue: string; maxPackets?: number; incidents: string; out: string }) => {
+    // Loaded on use: analysing a capture should not pay for the simulator's start-up.
+    const { simulateCommand } = await import('./simulate.ts');
     process.exitCode = await simulateCommand(opts);
   });
 
@@ -61,6 +62,7 @@ program
   .option('-s, --seed <seed>', 'random seed', 'demo')
   .option('--keep <dir>', 'keep the capture and its truth file in this directory')
   .action(async (opts: { devices: number; duration: string; seed: string; keep?: string }) => {
+    const { demoCommand } = await import('./simulate.ts');
     process.exitCode = await demoCommand(opts);
   });
 

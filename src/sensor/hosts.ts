@@ -82,7 +82,8 @@ export class HostIndex {
     acc.add(o);
   }
 
-  hosts(): HostSummary[] {
+  /** Hosts, most revealing first; only the first `limit` are summarised (a summary sorts its attributes). */
+  hosts(limit = Infinity): { total: number; hosts: HostSummary[] } {
     // Fold MAC-only hosts into the single IP host that MAC was seen with.
     for (const [mac, acc] of this.byMac) {
       const ips = this.macIps.get(mac);
@@ -94,9 +95,9 @@ export class HostIndex {
         }
       }
     }
-    const out = [...this.byIp.values(), ...this.byMac.values()].map((a) => a.summary(this.macIps));
-    out.sort((a, b) => b.attributes.length - a.attributes.length || b.observations - a.observations);
-    return out;
+    const all = [...this.byIp.values(), ...this.byMac.values()].filter((a) => a.attrs.size > 0);
+    all.sort((a, b) => b.attrs.size - a.attrs.size || b.count - a.count);
+    return { total: this.byIp.size + this.byMac.size, hosts: all.slice(0, limit).map((a) => a.summary(this.macIps)) };
   }
 }
 
