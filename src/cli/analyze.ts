@@ -3,7 +3,6 @@
  * report what each host revealed about itself.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
-import cliProgress from 'cli-progress';
 import pc from 'picocolors';
 import { fileSource, streamSource, type ByteSource } from '../capture/source.ts';
 import { startLiveCapture } from '../capture/live.ts';
@@ -60,7 +59,8 @@ async function analyzeSource(source: ByteSource, name: string, o: AnalyzeOptions
   if (o.flows !== undefined) flowsOut = createWriteStream(o.flows);
   const writeJson = o.json === true;
   const started = performance.now();
-  const bar = o.progress !== false && process.stderr.isTTY ? progressBar(source) : undefined;
+  // The progress bar library loads only when there is a terminal to draw on.
+  const bar = o.progress !== false && process.stderr.isTTY ? await progressBar(source) : undefined;
   let lastUpdate = 0;
   const onChunk = (sensor: Sensor) => {
     if (bar === undefined) return;
@@ -119,7 +119,8 @@ async function analyzeSource(source: ByteSource, name: string, o: AnalyzeOptions
   return 0;
 }
 
-function progressBar(source: ByteSource): cliProgress.SingleBar {
+async function progressBar(source: ByteSource): Promise<{ update(v: number, p: Record<string, string>): void; stop(): void }> {
+  const { default: cliProgress } = await import('cli-progress');
   const total = source.size;
   const bar = new cliProgress.SingleBar(
     {
