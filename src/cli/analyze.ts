@@ -126,8 +126,8 @@ async function progressBar(source: ByteSource): Promise<{ update(v: number, p: R
     {
       format:
         total !== undefined
-          ? 'reading |{bar}| {percentage}% · {value_fmt}/{total_fmt} · {packets} packets · {pps} pkt/s · ETA {eta_formatted}'
-          : 'reading {value_fmt} · {packets} packets · {pps} pkt/s',
+          ? 'reading |{bar}| {percentage}% · {value}/{total} · {packets} packets · {pps} pkt/s · ETA {eta_formatted}'
+          : 'reading {value} · {packets} packets · {pps} pkt/s',
       formatValue: (v, _opts, type) => (type === 'value' || type === 'total' ? fmtBytes(v) : String(v)),
       stream: process.stderr,
       hideCursor: true,
