@@ -140,20 +140,66 @@ const MAX_CACHE = 20_000;
 const MAX_SUBJECTS = 200_000;
 const MAX_SYN_MSS = 50_000;
 
-/** A number summarising everything a signature depends on: equal numbers, equal signatures (barring collisions, which only cost a repeat report). */
-function shapeKey(o: TcpObservation): number {
+/**
+ * A hash of everything a p0f signature depends on, read straight from the header bytes without
+ * allocating (timestamp values are left out: they change every connection, the signature does
+ * not). Equal hashes, equal signatures, barring collisions, which only cost a repeat report.
+ * Also returns the MSS option's value in `mssOut[0]`.
+ */
+function shapeHash(ip: SynIpInfo, tcp: Buffer, synMss: number, mssOut: Int32Array): number {
   let h = 0x811c9dc5;
-  for (let i = 0; i < o.olayout.length; i++) h = Math.imul(h ^ o.olayout.charCodeAt(i), 0x01000193);
-  h = Math.imul(h ^ o.ipVersion, 0x01000193);
-  h = Math.imul(h ^ o.ttl, 0x01000193);
-  h = Math.imul(h ^ o.olen, 0x01000193);
-  h = Math.imul(h ^ o.mss, 0x01000193);
-  h = Math.imul(h ^ o.win, 0x01000193);
-  h = Math.imul(h ^ o.wscale, 0x01000193);
-  h = Math.imul(h ^ o.eolPad, 0x01000193);
-  h = Math.imul(h ^ o.quirks, 0x01000193);
-  h = Math.imul(h ^ o.pclass, 0x01000193);
-  h = Math.imul(h ^ o.synMss, 0x01000193);
+  const mix = (v: number): void => {
+    h = Math.imul(h ^ v, 0x01000193);
+  };
+  const hd = ip.header;
+  mix(ip.version);
+  mix(ip.ttl);
+  mix(ip.headerLength);
+  mix(ip.dontFragment ? 1 : 0);
+  mix(ip.ipId === 0 ? 1 : 0);
+  if (ip.version === 4) {
+    mix((hd[1] ?? 0) & 0x03);
+    mix((hd[6] ?? 0) & 0x80);
+  } else if (hd.length >= 4) {
+    mix((hd.readUInt32BE(0) & 0x000fffff) === 0 ? 0 : 1);
+    mix(((hd[1] ?? 0) >> 4) & 0x03);
+  }
+  const hlen = Math.min(tcp.length, ((tcp[12] ?? 0) >> 4) * 4);
+  mix(hlen);
+  mix(tcp[13] ?? 0);
+  mix(tcp.length >= 16 ? tcp.readUInt16BE(14) : 0);
+  mix(tcp.length >= 8 && tcp.readUInt32BE(4) === 0 ? 1 : 0);
+  mix(tcp.length >= 12 && tcp.readUInt32BE(8) === 0 ? 1 : 0);
+  mix(tcp.length >= 20 && tcp.readUInt16BE(18) === 0 ? 1 : 0);
+  mix(ip.totalLength - ip.headerLength - hlen > 0 ? 1 : 0);
+  mix(synMss);
+  let mss = 0;
+  let p = 20;
+  for (let n = 0; p < hlen && n < 40; n++) {
+    const kind = tcp[p] as number;
+    mix(kind);
+    if (kind === 0) {
+      // EOL: the padding's length and whether any of it is non-zero.
+      mix(hlen - p);
+      for (let i = p + 1; i < hlen; i++) if (tcp[i] !== 0) mix(0x100);
+      break;
+    }
+    if (kind === 1) {
+      p++;
+      continue;
+    }
+    const len = p + 1 < hlen ? (tcp[p + 1] as number) : 0;
+    mix(len);
+    if (len < 2 || p + len > hlen) break;
+    if (kind === 2 && len === 4) mix((mss = tcp.readUInt16BE(p + 2)));
+    else if (kind === 3 && len === 3) mix(tcp[p + 2] as number);
+    else if (kind === 8 && len === 10) {
+      mix(tcp.readUInt32BE(p + 2) === 0 ? 1 : 0);
+      mix(tcp.readUInt32BE(p + 6) === 0 ? 1 : 0);
+    }
+    p += len;
+  }
+  mssOut[0] = mss;
   return h >>> 0;
 }
 
@@ -165,25 +211,29 @@ class TcpFingerprinter implements SynDissector {
   /** The client's MSS per flow, for matching the server's SYN+ACK window ("mss*N" of the peer). */
   private readonly synMss = new Map<number, number>();
 
+  private readonly mss = new Int32Array(1);
+
   syn(ip: SynIpInfo, tcp: Buffer, synAck: boolean, ctx: DissectContext): void {
     let peerMss = 0;
     if (synAck) {
       peerMss = this.synMss.get(ctx.flowId) ?? 0;
       this.synMss.delete(ctx.flowId);
     }
-    const o = observeSyn(ip, tcp, synAck, peerMss);
-    if (o === undefined) return;
+    // Every connection of a host repeats its signature: decide from the bytes whether this one is new.
+    const shape = shapeHash(ip, tcp, peerMss, this.mss);
     if (!synAck) {
       if (this.synMss.size >= MAX_SYN_MSS) this.synMss.clear();
-      this.synMss.set(ctx.flowId, o.mss);
+      this.synMss.set(ctx.flowId, this.mss[0] as number);
     }
     const subjectIp = synAck ? ctx.serverIp : ctx.clientIp;
     let ipHash = synAck ? 0x9e3779b1 : 0x811c9dc5;
     for (let i = 0; i < subjectIp.length; i++) ipHash = Math.imul(ipHash ^ subjectIp.charCodeAt(i), 0x01000193);
-    const key = (ipHash >>> 0) * 0x200000 + (shapeKey(o) & 0x1fffff);
+    const key = (ipHash >>> 0) * 0x200000 + (shape & 0x1fffff);
     if (this.reported.has(key)) return;
     if (this.reported.size >= MAX_SUBJECTS) this.reported.clear();
     this.reported.add(key);
+    const o = observeSyn(ip, tcp, synAck, peerMss);
+    if (o === undefined) return;
     const raw = rawSignature(o);
     const side = synAck ? 'server' : 'client';
     ctx.emit({ side, attribute: 'tcp.fingerprint', value: raw, confidence: 0.6, evidence: synAck ? 'SYN+ACK' : 'SYN' });

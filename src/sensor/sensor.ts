@@ -21,6 +21,7 @@ import {
   type Dissector,
   type ObservationDraft,
   type SynDissector,
+  type SynIpInfo,
 } from '../protocols/dissector.ts';
 import type { Observation } from '../protocols/observation.ts';
 
@@ -76,6 +77,8 @@ export class Sensor {
   private readonly syn: readonly SynDissector[];
   private readonly ctx: Context;
   private readonly sink: Sink;
+  /** Reused for every SYN (its fields are read during the call only). */
+  private readonly synIp: { -readonly [K in keyof SynIpInfo]: SynIpInfo[K] } = { version: 4, ttl: 0, headerLength: 0, dontFragment: false, ipId: 0, ipOptions: false, header: Buffer.alloc(0), totalLength: 0 };
   private readonly skipped = new Map<SkipReason | string, number>();
   private readonly dstats = new Map<string, DissectorStats>();
   /**
@@ -297,16 +300,15 @@ export class Sensor {
   private synPacket(flow: Flow, dir: 0 | 1, pkt: Packet, synAck: boolean): void {
     const ctx = this.ctx;
     ctx.set(flow, dir, pkt);
-    const ip = {
-      version: pkt.ipVersion as 4 | 6,
-      ttl: pkt.ttl,
-      headerLength: pkt.ipHeaderLen,
-      dontFragment: pkt.dontFragment,
-      ipId: pkt.ipId,
-      ipOptions: pkt.ipOptions,
-      header: pkt.buf.subarray(pkt.netOffset, pkt.netOffset + pkt.ipHeaderLen),
-      totalLength: pkt.payloadOffset + pkt.payloadLength - pkt.netOffset,
-    };
+    const ip = this.synIp;
+    ip.version = pkt.ipVersion as 4 | 6;
+    ip.ttl = pkt.ttl;
+    ip.headerLength = pkt.ipHeaderLen;
+    ip.dontFragment = pkt.dontFragment;
+    ip.ipId = pkt.ipId;
+    ip.ipOptions = pkt.ipOptions;
+    ip.header = pkt.buf.subarray(pkt.netOffset, pkt.netOffset + pkt.ipHeaderLen);
+    ip.totalLength = pkt.payloadOffset + pkt.payloadLength - pkt.netOffset;
     const tcp = pkt.buf.subarray(pkt.l4Offset, pkt.l4Offset + pkt.tcpHeaderLen);
     for (const s of this.syn) {
       ctx.emitter = s.name;
