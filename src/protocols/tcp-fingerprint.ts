@@ -206,8 +206,9 @@ function shapeHash(ip: SynIpInfo, tcp: Buffer, synMss: number, mssOut: Int32Arra
 class TcpFingerprinter implements SynDissector {
   readonly name = 'tcp';
   private readonly cache = new Map<string, P0fMatch | null>();
-  /** (host, signature) pairs already reported, as 53-bit numbers: every connection of a host repeats its signature. */
-  private readonly reported = new Set<number>();
+  /** Signatures already reported, by host address (the flow's own string: its hash is cached). */
+  private readonly reported = new Map<string, Set<number> | number>();
+  private reportedCount = 0;
   /** The client's MSS per flow, for matching the server's SYN+ACK window ("mss*N" of the peer). */
   private readonly synMss = new Map<number, number>();
 
@@ -225,13 +226,20 @@ class TcpFingerprinter implements SynDissector {
       if (this.synMss.size >= MAX_SYN_MSS) this.synMss.clear();
       this.synMss.set(ctx.flowId, this.mss[0] as number);
     }
-    const subjectIp = synAck ? ctx.serverIp : ctx.clientIp;
-    let ipHash = synAck ? 0x9e3779b1 : 0x811c9dc5;
-    for (let i = 0; i < subjectIp.length; i++) ipHash = Math.imul(ipHash ^ subjectIp.charCodeAt(i), 0x01000193);
-    const key = (ipHash >>> 0) * 0x200000 + (shape & 0x1fffff);
-    if (this.reported.has(key)) return;
-    if (this.reported.size >= MAX_SUBJECTS) this.reported.clear();
-    this.reported.add(key);
+    const host = synAck ? ctx.serverIp : ctx.clientIp;
+    // 30 bits (a small integer, unboxed), and the SYN/SYN+ACK kind in the lowest bit.
+    const sig = ((shape & 0x1fffffff) << 1) | (synAck ? 1 : 0);
+    // Most hosts show one signature: keep a number, and a set only for the few with several.
+    const seen = this.reported.get(host);
+    if (seen === sig || (typeof seen === 'object' && seen.has(sig))) return;
+    if (this.reportedCount >= MAX_SUBJECTS) {
+      this.reported.clear();
+      this.reportedCount = 0;
+    }
+    if (seen === undefined) this.reported.set(host, sig);
+    else if (typeof seen === 'number') this.reported.set(host, new Set([seen, sig]));
+    else seen.add(sig);
+    this.reportedCount++;
     const o = observeSyn(ip, tcp, synAck, peerMss);
     if (o === undefined) return;
     const raw = rawSignature(o);
