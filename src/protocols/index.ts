@@ -5,7 +5,7 @@
 import type { Dissector, SynDissector } from './dissector.ts';
 import { dhcp } from './dhcp.ts';
 import { dicom } from './dicom.ts';
-import { dns } from './dns.ts';
+import { dns, dnsTcp } from './dns.ts';
 import { llmnr } from './llmnr.ts';
 import { mdns } from './mdns.ts';
 import { netbios } from './netbios.ts';
@@ -17,7 +17,7 @@ import { ssdp } from './ssdp.ts';
 import { tls } from './tls.ts';
 import { createTcpFingerprinter } from './tcp-fingerprint.ts';
 
-export const ALL_DISSECTORS: readonly Dissector[] = [dhcp, dns, mdns, llmnr, netbios, ssdp, snmp, http, tls, dicom, hl7, smb];
+export const ALL_DISSECTORS: readonly Dissector[] = [dhcp, dns, dnsTcp, mdns, llmnr, netbios, ssdp, snmp, http, tls, dicom, hl7, smb];
 
 /** SYN dissectors keep per-analysis memory (what they already reported): a fresh set for every sensor. */
 export function synDissectors(): SynDissector[] {
