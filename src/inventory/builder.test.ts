@@ -1,0 +1,108 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { InventoryBuilder } from './builder.ts';
+import type { Observation } from '../protocols/observation.ts';
+import type { FlowRecord } from '../flow/flow.ts';
+
+let frame = 0;
+function obs(o: Partial<Observation> & { attribute: string; value: string }): Observation {
+  return { time: 1000 + frame, frame: ++frame, flow: 1, protocol: o.attribute.split('.')[0] ?? 'x', confidence: 0.9, ...o };
+}
+
+function flow(f: Partial<FlowRecord> & { clientIp: string; serverIp: string }): FlowRecord {
+  return {
+    id: ++frame,
+    start: 1000,
+    end: 1001,
+    proto: 'tcp',
+    ipVersion: 4,
+    clientPort: 50000,
+    serverPort: 80,
+    clientPackets: 3,
+    serverPackets: 3,
+    clientBytes: 300,
+    serverBytes: 300,
+    clientPayloadBytes: 100,
+    serverPayloadBytes: 100,
+    tcpState: 'closed',
+    reason: 'closed',
+    firstFrame: frame,
+    ...f,
+  };
+}
+
+const HOST = '00:1b:2c:00:00:01';
+const ROUTER = '00:00:0c:aa:bb:cc';
+
+test('a host that renews DHCP onto a new IP stays one device with both IPs', () => {
+  const b = new InventoryBuilder();
+  b.addObservation(obs({ mac: HOST, attribute: 'dhcp.hostname', value: 'CT-03' }));
+  b.addFlow(flow({ clientMac: HOST, clientIp: '10.1.0.5', serverMac: ROUTER, serverIp: '10.1.0.1' }));
+  b.addFlow(flow({ clientMac: HOST, clientIp: '10.1.0.77', serverMac: ROUTER, serverIp: '10.1.0.1', start: 5000, end: 5001 }));
+  b.addObservation(obs({ mac: HOST, ip: '10.1.0.77', attribute: 'dicom.calling_ae', value: 'CT03' }));
+  const devices = b.devices();
+  const ct = devices.find((d) => d.id === `mac:${HOST}`);
+  assert.ok(ct);
+  assert.deepEqual(ct.ips, ['10.1.0.5', '10.1.0.77']);
+  assert.deepEqual([...ct.facts.keys()].sort(), ['dhcp.hostname', 'dicom.calling_ae']);
+  assert.equal(ct.first, 1000);
+});
+
+test('everything behind a router is never one device: internal IPs behind it get their own, public ones are peers', () => {
+  const b = new InventoryBuilder();
+  // Five remote hosts (another subnet) and three Internet servers all arrive with the router's MAC.
+  for (let i = 1; i <= 5; i++) b.addFlow(flow({ clientMac: ROUTER, clientIp: `10.9.0.${i}`, serverMac: HOST, serverIp: '10.1.0.5', serverPort: 104 }));
+  for (let i = 1; i <= 3; i++) b.addFlow(flow({ clientMac: HOST, clientIp: '10.1.0.5', serverMac: ROUTER, serverIp: `93.184.216.${i}`, serverPort: 443 }));
+  b.addObservation(obs({ mac: ROUTER, ip: '10.9.0.2', attribute: 'dicom.calling_ae', value: 'MR_REMOTE' }));
+  const devices = b.devices();
+  const ids = devices.map((d) => d.id).sort();
+  assert.deepEqual(ids, [`mac:${HOST}`, `mac:${ROUTER}`, 'ip:10.9.0.1', 'ip:10.9.0.2', 'ip:10.9.0.3', 'ip:10.9.0.4', 'ip:10.9.0.5'].sort());
+  const router = devices.find((d) => d.id === `mac:${ROUTER}`);
+  assert.equal(router?.router, true);
+  assert.deepEqual(router?.ips, []);
+  const remote = devices.find((d) => d.id === 'ip:10.9.0.2');
+  assert.equal(remote?.facts.get('dicom.calling_ae')?.[0]?.value, 'MR_REMOTE');
+  const host = devices.find((d) => d.id === `mac:${HOST}`);
+  assert.deepEqual(host?.peers, { internal: 5, external: 3 });
+  assert.deepEqual(
+    host?.services.map((s) => `${s.transport}/${s.port}`),
+    ['tcp/104'],
+  );
+});
+
+test('a device seen only by IP (raw-IP capture) is keyed by IP; multicast and broadcast are never devices', () => {
+  const b = new InventoryBuilder();
+  b.addFlow(flow({ clientIp: '192.168.1.20', serverIp: '192.168.1.1', proto: 'udp', serverPort: 53 }));
+  b.addFlow(flow({ clientIp: '192.168.1.20', serverIp: '224.0.0.251', proto: 'udp', serverPort: 5353 }));
+  b.addFlow(flow({ clientIp: '0.0.0.0', serverIp: '255.255.255.255', proto: 'udp', serverPort: 67 }));
+  assert.deepEqual(b.devices().map((d) => d.id).sort(), ['ip:192.168.1.1', 'ip:192.168.1.20']);
+});
+
+test('an unanswered SYN is not a service; a RST to a SYN is not a service', () => {
+  const b = new InventoryBuilder();
+  b.addFlow(flow({ clientIp: '10.0.0.1', serverIp: '10.0.0.2', serverPort: 22, serverPackets: 0, serverPayloadBytes: 0, tcpState: 'syn_sent' }));
+  b.addFlow(flow({ clientIp: '10.0.0.1', serverIp: '10.0.0.2', serverPort: 23, serverPackets: 1, serverPayloadBytes: 0, tcpState: 'reset' }));
+  b.addFlow(flow({ clientIp: '10.0.0.1', serverIp: '10.0.0.2', serverPort: 445, serverPackets: 4, serverPayloadBytes: 0, tcpState: 'established' }));
+  const d = b.devices().find((x) => x.id === 'ip:10.0.0.2');
+  assert.deepEqual(d?.services.map((s) => s.port), [445]);
+});
+
+test('the same private IP in two VLANs is two devices', () => {
+  const b = new InventoryBuilder();
+  b.addFlow(flow({ clientIp: '10.0.0.9', serverIp: '10.0.0.1', vlan: 10 }));
+  b.addFlow(flow({ clientIp: '10.0.0.9', serverIp: '10.0.0.1', vlan: 20 }));
+  const ids = b.devices().map((d) => d.id).sort();
+  assert.deepEqual(ids, ['ip:10/10.0.0.1', 'ip:10/10.0.0.9', 'ip:20/10.0.0.1', 'ip:20/10.0.0.9']);
+});
+
+test('memory is bounded: values per attribute keep the strongest, endpoints beyond the cap are counted', () => {
+  const b = new InventoryBuilder({ endpoints: 10, valuesPerAttribute: 3 });
+  for (let i = 0; i < 20; i++) b.addObservation(obs({ mac: HOST, attribute: 'dns.query', value: `q${i}.example`, confidence: i === 15 ? 0.99 : 0.5 }));
+  for (let i = 0; i < 30; i++) b.addFlow(flow({ clientIp: `10.2.0.${i + 1}`, serverIp: '10.2.1.1' }));
+  const d = b.devices().find((x) => x.id === `mac:${HOST}`);
+  const values = d?.facts.get('dns.query')?.map((v) => v.value) ?? [];
+  assert.equal(values.length, 3);
+  assert.ok(values.includes('q15.example'));
+  assert.equal(b.endpointCount, 10);
+  assert.ok(b.droppedEndpoints > 0);
+});

@@ -1,0 +1,361 @@
+/**
+ * Observations and flow records → devices: who is who on the wire.
+ *
+ * Everything is first gathered per *endpoint* — a (MAC, VLAN, IP) pair as the packets showed it —
+ * and only grouped into devices at the end, when the whole picture says which MACs are routers:
+ *  - a MAC on the local segment is one device, with every IP it used (DHCP renewals, IPv6
+ *    addresses, several interfaces' worth of aliases);
+ *  - a MAC that carries many IPs is a router (or a NAT, or a firewall): it is a device of its own,
+ *    and each internal IP behind it becomes its own device, keyed by IP — everything behind a
+ *    gateway never folds into one device;
+ *  - an IP seen without any MAC (raw-IP captures, a remote site) is a device keyed by IP;
+ *  - public Internet addresses are peers, not devices (unless a local MAC owns them).
+ *
+ * Memory is bounded: endpoints, values per attribute, evidence per value, peers and services each
+ * have a cap; beyond the endpoint cap new endpoints are counted, not kept.
+ */
+import type { FlowRecord } from '../flow/flow.ts';
+import type { Observation } from '../protocols/observation.ts';
+import { isInternalIp, isIpv4, isUnicastIp } from './address.ts';
+import type { Evidence, Service } from './device.ts';
+import { isGroupAddress } from '../knowledge/oui.ts';
+
+/** One value of one attribute of one endpoint, with how strongly and how often it was said. */
+export interface FactValue {
+  value: string;
+  /** Highest confidence any observation gave it. */
+  confidence: number;
+  protocol: string;
+  count: number;
+  evidence: Evidence[];
+}
+
+export interface InventoryLimits {
+  endpoints: number;
+  valuesPerAttribute: number;
+  evidencePerValue: number;
+  peersPerEndpoint: number;
+  servicesPerEndpoint: number;
+}
+
+export const DEFAULT_LIMITS: InventoryLimits = {
+  endpoints: 400_000,
+  valuesPerAttribute: 8,
+  evidencePerValue: 2,
+  peersPerEndpoint: 256,
+  servicesPerEndpoint: 48,
+};
+
+/** A MAC seen with more than this many IPv4 (or 4× as many IPv6) addresses is routing for others. */
+const ROUTER_IPV4 = 4;
+const ROUTER_IPV6 = 16;
+/** TCP states that mean the server accepted the connection (a RST to a SYN does not). */
+const ANSWERED = new Set<string>(['syn_received', 'established', 'midstream', 'closing', 'closed']);
+/** IPs remembered per MAC: enough to tell a router from a host. */
+const IPS_PER_MAC = 64;
+
+export class Endpoint {
+  first = Infinity;
+  last = -Infinity;
+  observations = 0;
+  readonly facts = new Map<string, FactValue[]>();
+  readonly services = new Map<string, Service>();
+  readonly peers = new Set<string>();
+  /** Peers not kept once the set was full (counted, so the reach stays roughly right). */
+  peersOverflow = { internal: 0, external: 0 };
+  constructor(
+    readonly mac: string | undefined,
+    readonly ip: string | undefined,
+    readonly vlan: number | undefined,
+  ) {}
+
+  seen(t: number): void {
+    if (t < this.first) this.first = t;
+    if (t > this.last) this.last = t;
+  }
+}
+
+/** The facts of one device: the endpoints that make it up, merged at read time. */
+export interface DeviceFacts {
+  id: string;
+  macs: string[];
+  ips: string[];
+  vlan?: number;
+  first: number;
+  last: number;
+  observations: number;
+  /** True when this device is a MAC that routes for others. */
+  router: boolean;
+  facts: Map<string, FactValue[]>;
+  services: Service[];
+  peers: { internal: number; external: number };
+}
+
+function endpointKey(mac: string | undefined, vlan: number | undefined, ip: string | undefined): string {
+  return `${mac ?? ''}|${vlan ?? 0}|${ip ?? ''}`;
+}
+
+function ipKey(vlan: number | undefined, ip: string): string {
+  return `${vlan ?? 0}|${ip}`;
+}
+
+export class InventoryBuilder {
+  private readonly endpoints = new Map<string, Endpoint>();
+  /** MAC → the IPs it carried (ipKey → last seen), to tell hosts from routers. */
+  private readonly macIps = new Map<string, Map<string, number>>();
+  /** Endpoints not kept because the cap was reached. */
+  droppedEndpoints = 0;
+  private readonly limits: InventoryLimits;
+
+  constructor(limits: Partial<InventoryLimits> = {}) {
+    this.limits = { ...DEFAULT_LIMITS, ...limits };
+  }
+
+  get endpointCount(): number {
+    return this.endpoints.size;
+  }
+
+  private endpoint(mac: string | undefined, vlan: number | undefined, ip: string | undefined): Endpoint | undefined {
+    if (mac !== undefined && isGroupAddress(mac)) mac = undefined;
+    if (ip !== undefined && !isUnicastIp(ip)) ip = undefined;
+    if (mac === undefined && ip === undefined) return undefined;
+    const k = endpointKey(mac, vlan, ip);
+    let e = this.endpoints.get(k);
+    if (e === undefined) {
+      if (this.endpoints.size >= this.limits.endpoints) {
+        this.droppedEndpoints++;
+        return undefined;
+      }
+      e = new Endpoint(mac, ip, vlan);
+      this.endpoints.set(k, e);
+      if (mac !== undefined && ip !== undefined) this.associate(mac, vlan, ip, 0);
+    }
+    return e;
+  }
+
+  private associate(mac: string, vlan: number | undefined, ip: string, t: number): void {
+    let ips = this.macIps.get(mac);
+    if (ips === undefined) this.macIps.set(mac, (ips = new Map()));
+    const k = ipKey(vlan, ip);
+    if (ips.has(k) || ips.size < IPS_PER_MAC) ips.set(k, t);
+  }
+
+  addObservation(o: Observation): void {
+    const e = this.endpoint(o.mac, o.vlan, o.ip);
+    if (e === undefined) return;
+    e.seen(o.time);
+    e.observations++;
+    const values = this.factList(e, o.attribute);
+    let v = values.find((x) => x.value === o.value);
+    if (v === undefined) {
+      if (values.length >= this.limits.valuesPerAttribute) {
+        // Keep the strongest values: replace the weakest if this one is stronger.
+        let weakest = 0;
+        for (let i = 1; i < values.length; i++) if ((values[i] as FactValue).confidence < (values[weakest] as FactValue).confidence) weakest = i;
+        if ((values[weakest] as FactValue).confidence >= o.confidence) return;
+        values.splice(weakest, 1);
+      }
+      v = { value: o.value, confidence: o.confidence, protocol: o.protocol, count: 0, evidence: [] };
+      values.push(v);
+    }
+    v.count++;
+    if (o.confidence > v.confidence) {
+      v.confidence = o.confidence;
+      v.protocol = o.protocol;
+    }
+    if (v.evidence.length < this.limits.evidencePerValue) {
+      const ev: Evidence = { protocol: o.protocol, attribute: o.attribute, value: o.value, frame: o.frame, time: o.time };
+      if (o.evidence !== undefined) ev.snippet = o.evidence;
+      v.evidence.push(ev);
+    }
+  }
+
+  private factList(e: Endpoint, attribute: string): FactValue[] {
+    let values = e.facts.get(attribute);
+    if (values === undefined) e.facts.set(attribute, (values = []));
+    return values;
+  }
+
+  addFlow(f: FlowRecord): void {
+    const c = this.endpoint(f.clientMac, f.vlan, f.clientIp);
+    const s = this.endpoint(f.serverMac, f.vlan, f.serverIp);
+    if (f.clientMac !== undefined && !isGroupAddress(f.clientMac) && isUnicastIp(f.clientIp)) this.associate(f.clientMac, f.vlan, f.clientIp, f.end);
+    if (f.serverMac !== undefined && !isGroupAddress(f.serverMac) && isUnicastIp(f.serverIp)) this.associate(f.serverMac, f.vlan, f.serverIp, f.end);
+    if (c !== undefined) {
+      c.seen(f.start);
+      c.seen(f.end);
+      this.peer(c, f.serverIp);
+    }
+    // A server "answered" only if it sent something back: a SYN scan's unanswered ports are not services.
+    if (s !== undefined && f.serverPackets > 0) {
+      s.seen(f.start);
+      s.seen(f.end);
+      this.peer(s, f.clientIp);
+      if (f.proto === 'tcp' || f.proto === 'udp') {
+        const tcpAnswered = f.proto !== 'tcp' || f.serverPayloadBytes > 0 || (f.tcpState !== undefined && ANSWERED.has(f.tcpState));
+        if (tcpAnswered) this.service(s, f.proto, f.serverPort, f.app);
+      }
+    }
+  }
+
+  private peer(e: Endpoint, ip: string): void {
+    if (!isUnicastIp(ip)) return;
+    if (e.peers.size < this.limits.peersPerEndpoint) e.peers.add(ip);
+    else if (!e.peers.has(ip)) {
+      if (isInternalIp(ip)) e.peersOverflow.internal++;
+      else e.peersOverflow.external++;
+    }
+  }
+
+  private service(e: Endpoint, transport: 'tcp' | 'udp', port: number, app: string | undefined): void {
+    const k = `${transport}/${port}`;
+    let sv = e.services.get(k);
+    if (sv === undefined) {
+      if (e.services.size >= this.limits.servicesPerEndpoint) return;
+      sv = { transport, port, flows: 0 };
+      e.services.set(k, sv);
+    }
+    sv.flows++;
+    if (app !== undefined && sv.app === undefined) sv.app = app;
+  }
+
+  /** MACs that route for others. */
+  routers(): Set<string> {
+    const out = new Set<string>();
+    for (const [mac, ips] of this.macIps) {
+      let v4 = 0;
+      let v6 = 0;
+      for (const k of ips.keys()) {
+        if (isIpv4(k.slice(k.indexOf('|') + 1))) v4++;
+        else v6++;
+      }
+      if (v4 > ROUTER_IPV4 || v6 > ROUTER_IPV6) out.add(mac);
+    }
+    return out;
+  }
+
+  /** Groups the endpoints into devices. Pure with respect to the builder: it can be called again later. */
+  devices(): DeviceFacts[] {
+    const routers = this.routers();
+    // Which host MAC owns each IP (the most recent one, if the IP moved between devices).
+    const ipOwner = new Map<string, string>();
+    const ownerTime = new Map<string, number>();
+    for (const [mac, ips] of this.macIps) {
+      if (routers.has(mac)) continue;
+      for (const [k, t] of ips) {
+        if (!ipOwner.has(k) || t > (ownerTime.get(k) ?? -Infinity)) {
+          ipOwner.set(k, mac);
+          ownerTime.set(k, t);
+        }
+      }
+    }
+    const groups = new Map<string, { router: boolean; members: Endpoint[] }>();
+    const join = (id: string, e: Endpoint, router = false) => {
+      let g = groups.get(id);
+      if (g === undefined) groups.set(id, (g = { router, members: [] }));
+      g.members.push(e);
+    };
+    for (const e of this.endpoints.values()) {
+      const owner = e.ip !== undefined ? ipOwner.get(ipKey(e.vlan, e.ip)) : undefined;
+      if (e.mac !== undefined && !routers.has(e.mac)) {
+        // A host MAC: its device, whatever IP it used.
+        join(`mac:${e.mac}`, e);
+      } else if (e.mac !== undefined && e.ip === undefined) {
+        join(`mac:${e.mac}`, e, true);
+      } else if (owner !== undefined) {
+        // An IP seen via a router (or without a MAC) that a local host owns: that host.
+        join(`mac:${owner}`, e);
+      } else if (e.ip !== undefined && isInternalIp(e.ip)) {
+        join(`ip:${e.vlan !== undefined ? `${e.vlan}/` : ''}${e.ip}`, e);
+      }
+      // Otherwise: a public address behind a router — a peer, not a device of this hospital.
+    }
+    for (const mac of routers) if (!groups.has(`mac:${mac}`)) groups.set(`mac:${mac}`, { router: true, members: [] });
+    const out: DeviceFacts[] = [];
+    for (const [id, g] of groups) out.push(this.merge(id, g.router, g.members));
+    return out;
+  }
+
+  private merge(id: string, router: boolean, members: Endpoint[]): DeviceFacts {
+    const macs = new Set<string>();
+    const ips = new Set<string>();
+    const facts = new Map<string, FactValue[]>();
+    const services = new Map<string, Service>();
+    const peers = new Set<string>();
+    let first = Infinity;
+    let last = -Infinity;
+    let observations = 0;
+    let vlan: number | undefined;
+    const overflow = { internal: 0, external: 0 };
+    if (id.startsWith('mac:')) macs.add(id.slice(4));
+    for (const e of members) {
+      if (e.mac !== undefined && !router && id === `mac:${e.mac}`) macs.add(e.mac);
+      if (e.ip !== undefined && (!router || id.startsWith('ip:'))) ips.add(e.ip);
+      if (e.vlan !== undefined) vlan = e.vlan;
+      first = Math.min(first, e.first);
+      last = Math.max(last, e.last);
+      observations += e.observations;
+      overflow.internal += e.peersOverflow.internal;
+      overflow.external += e.peersOverflow.external;
+      for (const p of e.peers) peers.add(p);
+      for (const [k, sv] of e.services) {
+        const have = services.get(k);
+        if (have === undefined) services.set(k, { ...sv });
+        else {
+          have.flows += sv.flows;
+          if (have.app === undefined && sv.app !== undefined) have.app = sv.app;
+        }
+      }
+      for (const [attr, values] of e.facts) {
+        let into = facts.get(attr);
+        if (into === undefined) facts.set(attr, (into = []));
+        for (const v of values) {
+          const have = into.find((x) => x.value === v.value);
+          if (have === undefined) into.push({ ...v, evidence: [...v.evidence] });
+          else {
+            have.count += v.count;
+            if (v.confidence > have.confidence) {
+              have.confidence = v.confidence;
+              have.protocol = v.protocol;
+            }
+            for (const ev of v.evidence) if (have.evidence.length < this.limits.evidencePerValue) have.evidence.push(ev);
+          }
+        }
+      }
+    }
+    for (const ip of ips) peers.delete(ip);
+    let internal = overflow.internal;
+    let external = overflow.external;
+    for (const p of peers) {
+      if (isInternalIp(p)) internal++;
+      else external++;
+    }
+    const d: DeviceFacts = {
+      id,
+      macs: [...macs].sort(),
+      ips: [...ips].sort(compareIp),
+      first: Number.isFinite(first) ? first : 0,
+      last: Number.isFinite(last) ? last : 0,
+      observations,
+      router,
+      facts,
+      services: [...services.values()].sort((a, b) => a.port - b.port || a.transport.localeCompare(b.transport)),
+      peers: { internal, external },
+    };
+    if (vlan !== undefined) d.vlan = vlan;
+    return d;
+  }
+}
+
+function compareIp(a: string, b: string): number {
+  const a4 = isIpv4(a);
+  const b4 = isIpv4(b);
+  if (a4 !== b4) return a4 ? -1 : 1;
+  if (a4) {
+    const pa = a.split('.').map(Number);
+    const pb = b.split('.').map(Number);
+    for (let i = 0; i < 4; i++) if (pa[i] !== pb[i]) return (pa[i] as number) - (pb[i] as number);
+    return 0;
+  }
+  return a < b ? -1 : a > b ? 1 : 0;
+}
