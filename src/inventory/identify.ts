@@ -1,0 +1,386 @@
+/**
+ * A device's facts → who it is: vendor, model, type, category, criticality, OS and software, each a
+ * claim with its confidence, the rule that made it and the observations behind it.
+ *
+ * Pure: the knowledge (OUI registry, device profiles, OS lifecycle) is passed in, so tests can use
+ * the shipped data or their own, and the server can reload it without touching this code.
+ *
+ * OS: every signal is weighed by how much its protocol can be trusted to state the OS (an NTLMSSP
+ * VERSION field is the OS's own word; a p0f SYN signature is a guess that many stacks share), and
+ * signals are grouped by agreement (same family, compatible releases). The best-supported group
+ * wins; the rest are kept as conflicts, shown, and lower the confidence. A device whose only OS
+ * signal is a TCP fingerprint never gets a confident OS.
+ */
+import type { OuiAssignment } from '../knowledge/oui.ts';
+import type { DeviceFacts, FactValue } from './builder.ts';
+import type { Category, Claim, Criticality, Device, Evidence, OsClaim, OsRelease, Software } from './device.ts';
+import { dicomImplementation, osFromUserAgent, productTokens } from './signals.ts';
+
+/** What a device profile says when one of its conditions matches (see data/device-profiles.json). */
+export interface ProfileMatch {
+  profile: string;
+  vendor?: string;
+  model?: string;
+  productLine?: string;
+  type?: string;
+  modality?: string;
+  category?: Category;
+  criticality?: Criticality;
+  confidence: number;
+  rule: string;
+  attribute: string;
+  value: string;
+  source: string;
+}
+
+export interface ResolvedOs {
+  family: string;
+  label: string;
+  releases: OsRelease[];
+}
+
+export interface IdentifyKnowledge {
+  oui(mac: string): OuiAssignment | undefined;
+  isLocalMac(mac: string): boolean;
+  profiles(facts: readonly { attribute: string; value: string }[]): ProfileMatch[];
+  resolveOs(text: string): ResolvedOs | undefined;
+}
+
+/** Hostname sources, most authoritative first (a name the device gives itself beats one a resolver gives it). */
+const HOSTNAME_ATTRIBUTES = [
+  'dhcp.hostname',
+  'dhcp.fqdn',
+  'netbios.name',
+  'ntlmssp.dns_computer',
+  'ntlmssp.nb_computer',
+  'smb.server_name',
+  'mdns.hostname',
+  'llmnr.hostname',
+  'snmp.sys_name',
+  'dns.hostname',
+];
+
+/**
+ * How far each protocol's OS statement can be trusted, 0..1, multiplied by the dissector's own
+ * confidence. NTLMSSP and SMB carry the OS's version from the OS itself; SNMP sysDescr is written
+ * by the vendor; DHCP and mDNS are stack conventions; User-Agents are set by applications (and
+ * spoofed); p0f signatures are shared by many stacks and shaped by middleboxes.
+ */
+const OS_SOURCE_WEIGHT: Record<string, number> = {
+  ntlmssp: 1,
+  smb: 0.95,
+  snmp: 0.9,
+  dhcp: 0.75,
+  mdns: 0.75,
+  http: 0.65,
+  ssdp: 0.6,
+  tcp: 0.55,
+};
+
+/** Evidence items kept per claim. */
+const CLAIM_EVIDENCE = 4;
+
+function evidenceOf(values: readonly FactValue[]): Evidence[] {
+  const out: Evidence[] = [];
+  for (const v of values) for (const e of v.evidence) if (out.length < CLAIM_EVIDENCE) out.push(e);
+  return out;
+}
+
+function facts(d: DeviceFacts, attribute: string): FactValue[] {
+  return d.facts.get(attribute) ?? [];
+}
+
+/** Noisy-OR of independent confidences: two weak agreeing signals make a stronger one. */
+function combine(a: number, b: number): number {
+  return 1 - (1 - a) * (1 - b);
+}
+
+function norm(s: string): string {
+  return s.toLowerCase().replace(/[^a-z0-9]+/g, ' ').replace(/\b(inc|corp|corporation|co|ltd|llc|gmbh|ag|sa|bv|plc|limited|company|incorporated|the)\b/g, '').replace(/\s+/g, ' ').trim();
+}
+
+/** "GE Healthcare" ~ "GE HEALTHCARE IT", "Baxter Healthcare Corporation" ~ "Baxter": first word agrees. */
+export function sameVendor(a: string, b: string): boolean {
+  const x = norm(a);
+  const y = norm(b);
+  if (x === '' || y === '') return false;
+  if (x === y || x.startsWith(`${y} `) || y.startsWith(`${x} `)) return true;
+  return x.split(' ')[0] === y.split(' ')[0];
+}
+
+interface Candidate<T extends string = string> {
+  value: T;
+  confidence: number;
+  rule: string;
+  evidence: Evidence[];
+}
+
+function best<T extends string>(cands: Candidate<T>[]): Claim<T> | undefined {
+  let top: Candidate<T> | undefined;
+  for (const c of cands) if (top === undefined || c.confidence > top.confidence) top = c;
+  if (top === undefined) return undefined;
+  // Independent sources agreeing on the same value make it surer.
+  let confidence = top.confidence;
+  for (const c of cands) if (c !== top && c.value === top.value) confidence = combine(confidence, c.confidence * 0.5);
+  return { value: top.value, confidence: round(confidence), rule: top.rule, evidence: top.evidence };
+}
+
+function round(x: number): number {
+  return Math.round(x * 100) / 100;
+}
+
+export function identify(d: DeviceFacts, k: IdentifyKnowledge): Device {
+  // --- names
+  const hostnames: string[] = [];
+  const seenNames = new Set<string>();
+  for (const a of HOSTNAME_ATTRIBUTES) {
+    for (const v of facts(d, a)) {
+      const key = v.value.toLowerCase().replace(/\.$/, '');
+      if (!seenNames.has(key) && hostnames.length < 8) {
+        seenNames.add(key);
+        hostnames.push(v.value.replace(/\.$/, ''));
+      }
+    }
+  }
+
+  // --- vendor registry
+  const mac = d.macs[0];
+  const randomMac = mac !== undefined && k.isLocalMac(mac);
+  const oui = mac !== undefined && !randomMac ? k.oui(mac) : undefined;
+
+  // --- device profiles over every (attribute, value), plus the OUI vendor and the names
+  const pairs: { attribute: string; value: string }[] = [];
+  for (const [attribute, values] of d.facts) for (const v of values) pairs.push({ attribute, value: v.value });
+  if (oui !== undefined) pairs.push({ attribute: 'oui.vendor', value: oui.organisation });
+  for (const h of hostnames) pairs.push({ attribute: 'hostname', value: h });
+  const matches = k.profiles(pairs);
+  const evidenceFor = (m: ProfileMatch): Evidence[] => {
+    const fv = facts(d, m.attribute).find((v) => v.value === m.value);
+    if (fv !== undefined) return fv.evidence.slice(0, CLAIM_EVIDENCE);
+    if (m.attribute === 'oui.vendor' && mac !== undefined) return [{ protocol: 'ethernet', attribute: 'mac', value: mac, frame: 0, time: d.first }];
+    return [];
+  };
+
+  // --- vendor
+  const vendorCands: Candidate[] = [];
+  if (oui !== undefined) {
+    vendorCands.push({
+      value: oui.organisation,
+      // A MAC names the maker of the network interface; for a PC-based modality that is Intel or Dell, not
+      // the modality's vendor — so the registry alone is a modest claim that profiles outrank.
+      confidence: 0.6,
+      rule: `IEEE ${oui.block} ${oui.prefix} is assigned to ${oui.organisation}`,
+      evidence: [{ protocol: 'ethernet', attribute: 'mac', value: mac as string, frame: 0, time: d.first }],
+    });
+  }
+  for (const m of matches) {
+    if (m.vendor === undefined) continue;
+    let confidence = m.confidence;
+    if (oui !== undefined && sameVendor(m.vendor, oui.organisation)) confidence = combine(confidence, 0.6);
+    vendorCands.push({ value: m.vendor, confidence, rule: m.rule, evidence: evidenceFor(m) });
+  }
+  const vendor = best(vendorCands);
+
+  // --- model / product line
+  const modelCands: Candidate[] = [];
+  for (const m of matches) {
+    const model = m.model ?? m.productLine;
+    if (model !== undefined) modelCands.push({ value: model, confidence: m.confidence, rule: m.rule, evidence: evidenceFor(m) });
+  }
+  const model = best(modelCands);
+
+  // --- OS
+  const os = identifyOs(d, k);
+
+  // --- type, category, criticality
+  const typed = matches.filter((m) => m.type !== undefined).sort((a, b) => b.confidence - a.confidence);
+  let type: Claim | undefined;
+  let category: Claim<Category>;
+  let criticality: Criticality = 'support';
+  const top = typed[0];
+  if (top !== undefined) {
+    type = best(typed.map((m) => ({ value: m.type as string, confidence: m.confidence, rule: m.rule, evidence: evidenceFor(m) })));
+    const cat = top.category ?? typed.find((m) => m.category !== undefined)?.category;
+    category = { value: cat ?? 'general-it', confidence: top.confidence, rule: `profile ${top.profile}: ${top.rule}`, evidence: evidenceFor(top) };
+    criticality = top.criticality ?? typed.find((m) => m.criticality !== undefined)?.criticality ?? criticalityOf(category.value);
+  } else {
+    const fallback = fallbackType(d, os);
+    type = fallback.type;
+    category = fallback.category;
+    criticality = criticalityOf(category.value);
+  }
+
+  // --- software
+  const software = softwareOf(d);
+
+  const device: Device = {
+    id: d.id,
+    macs: d.macs,
+    ips: d.ips,
+    hostnames,
+    firstSeen: d.first,
+    lastSeen: d.last,
+    randomMac,
+    category,
+    criticality,
+    software,
+    services: d.services,
+    peers: d.peers,
+    observations: d.observations,
+  };
+  if (d.vlan !== undefined) device.vlan = d.vlan;
+  if (vendor !== undefined) device.vendor = vendor;
+  if (model !== undefined) device.model = model;
+  if (type !== undefined) device.type = type;
+  if (os !== undefined) device.os = os;
+  return device;
+}
+
+function criticalityOf(c: Category): Criticality {
+  switch (c) {
+    case 'infusion':
+    case 'patient-monitoring':
+      return 'life-sustaining';
+    case 'imaging':
+    case 'laboratory':
+      return 'diagnostic';
+    default:
+      return 'support';
+  }
+}
+
+/** What the traffic alone says about the kind of device when no profile matched. */
+function fallbackType(d: DeviceFacts, os: OsClaim | undefined): { type?: Claim; category: Claim<Category> } {
+  const general = (why: string, ev: Evidence[] = []): Claim<Category> => ({ value: 'general-it', confidence: 0.3, rule: why, evidence: ev });
+  if (d.router) {
+    const rule = 'its MAC address carried traffic for many IP addresses (a router, firewall or NAT)';
+    return { type: { value: 'network router', confidence: 0.7, rule, evidence: [] }, category: { value: 'general-it', confidence: 0.7, rule, evidence: [] } };
+  }
+  const dicom = [...facts(d, 'dicom.calling_ae'), ...facts(d, 'dicom.called_ae'), ...facts(d, 'dicom.implementation_class_uid')];
+  if (dicom.length > 0) {
+    const rule = 'speaks DICOM (no profile names its vendor or modality)';
+    return { type: { value: 'DICOM device', confidence: 0.5, rule, evidence: evidenceOf(dicom) }, category: { value: 'imaging', confidence: 0.5, rule, evidence: evidenceOf(dicom) } };
+  }
+  const hl7 = facts(d, 'hl7.sending_application');
+  if (hl7.length > 0) {
+    const rule = 'sends HL7 v2 messages (no profile names the application)';
+    return { type: { value: 'HL7 system', confidence: 0.5, rule, evidence: evidenceOf(hl7) }, category: { value: 'clinical-it', confidence: 0.5, rule, evidence: evidenceOf(hl7) } };
+  }
+  const printer = d.services.find((s) => s.transport === 'tcp' && (s.port === 9100 || s.port === 631 || s.port === 515));
+  if (printer !== undefined) {
+    const rule = `answers on TCP ${printer.port} (raw/IPP/LPD printing)`;
+    return { type: { value: 'printer', confidence: 0.6, rule, evidence: [] }, category: general(rule) };
+  }
+  if (os !== undefined && os.confidence >= 0.5) {
+    const labels = os.releases.map((r) => r.label);
+    const server = labels.length > 0 && labels.every((l) => /server/i.test(l));
+    const client = labels.length > 0 && labels.every((l) => !/server/i.test(l));
+    let value: string | undefined;
+    if (os.family === 'Windows') value = server ? 'Windows server' : client ? 'Windows workstation' : 'Windows computer';
+    else if (os.family === 'iOS' || os.family === 'Android') value = 'smartphone or tablet';
+    else if (os.family === 'macOS') value = 'Mac computer';
+    if (value !== undefined) {
+      const rule = `OS ${os.value} with no device profile: a general-purpose computer`;
+      return { type: { value, confidence: round(os.confidence * 0.8), rule, evidence: os.evidence }, category: general(rule, os.evidence) };
+    }
+  }
+  return { category: general('no identifying profile matched') };
+}
+
+interface OsCandidate {
+  text: string;
+  resolved: ResolvedOs;
+  score: number;
+  protocol: string;
+  evidence: Evidence[];
+}
+
+function identifyOs(d: DeviceFacts, k: IdentifyKnowledge): OsClaim | undefined {
+  const cands: OsCandidate[] = [];
+  const add = (text: string, confidence: number, protocol: string, evidence: Evidence[]) => {
+    const resolved = k.resolveOs(text);
+    if (resolved === undefined) return;
+    const score = confidence * (OS_SOURCE_WEIGHT[protocol] ?? 0.5);
+    const same = cands.find((c) => c.resolved.label === resolved.label && c.protocol === protocol);
+    if (same !== undefined) {
+      same.score = Math.max(same.score, score);
+      return;
+    }
+    cands.push({ text, resolved, score, protocol, evidence });
+  };
+  for (const v of facts(d, 'os')) add(v.value, v.confidence, v.protocol, v.evidence);
+  for (const v of facts(d, 'smb.native_os')) add(v.value, v.confidence, 'smb', v.evidence);
+  for (const v of [...facts(d, 'http.user_agent'), ...facts(d, 'ssdp.user_agent')]) {
+    const os = osFromUserAgent(v.value);
+    if (os !== undefined) add(os, v.confidence, 'http', v.evidence);
+  }
+  if (cands.length === 0) return undefined;
+
+  // Group by agreement; each group's support is the noisy-OR of its members' scores.
+  const groups: OsCandidate[][] = [];
+  for (const c of cands.sort((a, b) => b.score - a.score)) {
+    const g = groups.find((g) => g.every((x) => agree(x.resolved, c.resolved)));
+    if (g !== undefined) g.push(c);
+    else groups.push([c]);
+  }
+  const support = (g: OsCandidate[]) => g.reduce((s, c) => combine(s, c.score), 0);
+  groups.sort((a, b) => support(b) - support(a));
+  const win = groups[0] as OsCandidate[];
+  // The most specific statement in the winning group names the OS (NTLMSSP's build over p0f's "Windows 7 or 8").
+  const named = [...win].sort((a, b) => specificity(b.resolved) - specificity(a.resolved) || b.score - a.score)[0] as OsCandidate;
+  let confidence = support(win);
+  const conflicts: OsClaim['conflicts'] = [];
+  for (const g of groups.slice(1)) {
+    for (const c of g) {
+      conflicts.push({ value: c.resolved.label, confidence: round(c.score), protocol: c.protocol, why: `${c.protocol} said "${c.text}", outweighed by ${named.protocol} ("${named.text}")` });
+    }
+    // A disagreeing signal takes confidence away in proportion to its own strength.
+    confidence *= 1 - 0.5 * support(g);
+  }
+  const rule =
+    win.length > 1
+      ? `${named.protocol} states "${named.text}"; ${win.length - 1} other signal(s) agree (${win.filter((c) => c !== named).map((c) => c.protocol).join(', ')})`
+      : `${named.protocol} states "${named.text}"`;
+  const evidence: Evidence[] = [];
+  for (const c of [named, ...win.filter((c) => c !== named)]) for (const e of c.evidence) if (evidence.length < CLAIM_EVIDENCE) evidence.push(e);
+  return { value: named.resolved.label, family: named.resolved.family, releases: named.resolved.releases, confidence: round(confidence), rule, evidence, conflicts };
+}
+
+function specificity(r: ResolvedOs): number {
+  // A named release beats a family; fewer candidate releases is more precise.
+  return r.releases.length === 0 ? 0 : 100 - Math.min(r.releases.length, 99);
+}
+
+/** Two OS statements agree when their families match and, where both name releases, the releases overlap. */
+function agree(a: ResolvedOs, b: ResolvedOs): boolean {
+  if (a.family.toLowerCase() !== b.family.toLowerCase()) return false;
+  if (a.releases.length === 0 || b.releases.length === 0) return true;
+  return a.releases.some((x) => b.releases.some((y) => x.product === y.product && x.cycle === y.cycle));
+}
+
+/** Software the device announced about itself: servers, toolkits, frameworks. */
+function softwareOf(d: DeviceFacts): Software[] {
+  const out: Software[] = [];
+  const seen = new Set<string>();
+  const push = (name: string, version: string | undefined, evidence: Evidence | undefined) => {
+    if (evidence === undefined) return;
+    const key = `${name.toLowerCase()}/${version ?? ''}`;
+    if (seen.has(key) || out.length >= 16) return;
+    seen.add(key);
+    const s: Software = { name, evidence };
+    if (version !== undefined) s.version = version;
+    out.push(s);
+  };
+  for (const a of ['http.server', 'http.x_powered_by', 'ssdp.server', 'http.x_generator']) {
+    for (const v of facts(d, a)) for (const t of productTokens(v.value)) push(t.name, t.version, v.evidence[0]);
+  }
+  for (const v of facts(d, 'http.x_aspnet_version')) push('ASP.NET', v.value, v.evidence[0]);
+  for (const v of facts(d, 'http.x_aspnetmvc_version')) push('ASP.NET MVC', v.value, v.evidence[0]);
+  for (const v of facts(d, 'smb.native_lanman')) push(v.value, undefined, v.evidence[0]);
+  for (const v of facts(d, 'dicom.implementation_version')) {
+    const t = dicomImplementation(v.value);
+    push(t.name, t.version, v.evidence[0]);
+  }
+  for (const v of facts(d, 'hl7.sending_application')) push(v.value, undefined, v.evidence[0]);
+  return out;
+}

@@ -1,0 +1,73 @@
+/**
+ * Reading software and OS out of the free-text identity strings devices send: HTTP Server and
+ * User-Agent product tokens (RFC 9110 §10.1.5/§10.2.4: `product/version`, comments in
+ * parentheses), SSDP SERVER lines (UPnP Device Architecture 2.0 §1.1.3: `OS/version UPnP/2.0
+ * product/version`), SMB1 LAN manager strings, DICOM implementation version names.
+ */
+
+export interface ProductToken {
+  name: string;
+  version?: string;
+}
+
+/** Tokens that are protocol versions, not software. */
+const NOT_SOFTWARE = /^(upnp|dlnadoc|http|mozilla|compatible)$/i;
+
+/** `Apache/2.4.41 (Ubuntu) OpenSSL/1.1.1f` → Apache 2.4.41, OpenSSL 1.1.1f. Comments are dropped. */
+export function productTokens(text: string, max = 6): ProductToken[] {
+  const out: ProductToken[] = [];
+  const noComments = text.replace(/\([^)]*\)/g, ' ');
+  for (const m of noComments.matchAll(/((?:[A-Za-z][\w.+-]*\s+){0,4}?[A-Za-z][\w.+-]*)\/(v?[0-9][\w.+-]*)/g)) {
+    const name = (m[1] as string).trim();
+    if (NOT_SOFTWARE.test(name)) continue;
+    out.push({ name, version: (m[2] as string).replace(/^v/, '') });
+    if (out.length >= max) break;
+  }
+  // A bare product with no version ("Microsoft-HTTPAPI", "nginx") is still software.
+  if (out.length === 0) {
+    const bare = noComments.trim().split(/\s+/)[0];
+    if (bare !== undefined && /^[A-Za-z][\w.+-]{1,40}$/.test(bare) && !NOT_SOFTWARE.test(bare)) out.push({ name: bare });
+  }
+  return out;
+}
+
+/** The OS a User-Agent (or SSDP SERVER) states, as text the lifecycle resolver reads; undefined if none. */
+export function osFromUserAgent(ua: string): string | undefined {
+  const nt = /Windows NT (\d+)\.(\d+)/.exec(ua);
+  if (nt !== null) {
+    const v = `${nt[1]}.${nt[2]}`;
+    const name: Record<string, string> = {
+      '5.0': 'Windows 2000',
+      '5.1': 'Windows XP',
+      '5.2': 'Windows XP x64 / Server 2003',
+      '6.0': 'Windows Vista / Server 2008',
+      '6.1': 'Windows 7 / Server 2008 R2',
+      '6.2': 'Windows 8 / Server 2012',
+      '6.3': 'Windows 8.1 / Server 2012 R2',
+      // Browsers froze the token at 10.0 for Windows 11 too.
+      '10.0': 'Windows 10 / 11',
+    };
+    return name[v] ?? 'Windows';
+  }
+  if (/Windows CE|Windows Mobile/.test(ua)) return 'Windows CE';
+  const android = /Android (\d+(?:\.\d+)?)/.exec(ua);
+  if (android !== null) return `Android ${android[1]}`;
+  const ios = /(?:iPhone|CPU) OS (\d+)[_.](\d+)/.exec(ua);
+  if (ios !== null) return `iOS ${ios[1]}.${ios[2]}`;
+  const mac = /Mac OS X (\d+)[_.](\d+)/.exec(ua);
+  if (mac !== null) return `macOS ${mac[1]}.${mac[2]}`;
+  if (/CrOS/.test(ua)) return 'ChromeOS';
+  const distro = /\b(Ubuntu|Debian|CentOS|Fedora|Red Hat)\b/.exec(ua);
+  if (distro !== null) return `${distro[1]} Linux`;
+  if (/\bLinux\b/.test(ua)) return 'Linux';
+  return undefined;
+}
+
+/** `OFFIS_DCMTK_367` → dcmtk 3.6.7; other implementation version names are kept as the vendor wrote them. */
+export function dicomImplementation(name: string): ProductToken {
+  const dcmtk = /^OFFIS_DCMTK_(\d)(\d)(\d+)$/.exec(name);
+  if (dcmtk !== null) return { name: 'DCMTK', version: `${dcmtk[1]}.${dcmtk[2]}.${dcmtk[3]}` };
+  const m = /^(.*?)[_ -]?v?(\d+(?:[._]\d+)+)$/i.exec(name);
+  if (m !== null && (m[1] as string).length >= 2) return { name: m[1] as string, version: (m[2] as string).replace(/_/g, '.') };
+  return { name };
+}
