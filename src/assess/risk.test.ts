@@ -5,6 +5,7 @@ import type { Device } from '../inventory/device.ts';
 
 function device(over: Partial<Device>): Device {
   return {
+    os: { value: 'Windows 7 SP1', family: 'Windows', releases: [], confidence: 0.9, rule: 'ntlmssp', evidence: [], conflicts: [] },
     id: 'mac:00:00:00:00:00:01',
     macs: [],
     ips: [],

@@ -8,7 +8,8 @@
  *                    more ways in never lower it):
  *       known-exploited vulnerability (CISA KEV)   0.9 × match confidence (0.95 if used by ransomware)
  *       other advisory (CSAF, NVD)                 CVSS/10 × 0.8 × match confidence
- *       operating system past end of life          0.6 (0.3 if it ends within a year)
+ *       operating system past end of life          0.6 (0.3 if it ends within a year), × the OS
+ *                                                  claim's confidence / 0.8 (capped at 1)
  *       clear-text or remote-admin service open    0.1–0.25 each (telnet, FTP, SMB, RDP, VNC, HTTP …)
  *       leaked internals (error disclosure)        0.15 per kind of leak, up to 0.45
  *   impact         = life-sustaining 1.0 · diagnostic 0.75 · support 0.45
@@ -83,8 +84,11 @@ export function assessRisk(device: Device, inputs: RiskInputs): RiskScore {
     .slice(0, 5);
   for (const { v, e } of vulns) way('vulnerability', `${v.id}: ${v.title}${v.kev ? ' — known to be exploited (CISA KEV)' : ''}${v.ransomware ? ', used by ransomware' : ''}`, e);
   const lc = inputs.lifecycle;
-  if (lc?.state === 'eol') way('eol', `operating system ${device.os?.value ?? ''} past end of life${lc.since !== undefined ? ` since ${lc.since}` : ''}: no security updates`, 0.6);
-  else if (lc?.state === 'supported' && lc.daysLeft !== undefined && lc.daysLeft <= 365) way('eol', `operating system ${device.os?.value ?? ''} reaches end of life in ${lc.daysLeft} days`, 0.3);
+  // An end of life read from a guess (a p0f signature) counts for less than one the OS stated itself.
+  const osSure = Math.min(1, (device.os?.confidence ?? 0) / 0.8);
+  const osNote = osSure < 1 ? ` (OS confidence ${device.os?.confidence ?? 0})` : '';
+  if (lc?.state === 'eol') way('eol', `operating system ${device.os?.value ?? ''} past end of life${lc.since !== undefined ? ` since ${lc.since}` : ''}: no security updates${osNote}`, 0.6 * osSure);
+  else if (lc?.state === 'supported' && lc.daysLeft !== undefined && lc.daysLeft <= 365) way('eol', `operating system ${device.os?.value ?? ''} reaches end of life in ${lc.daysLeft} days${osNote}`, 0.3 * osSure);
   for (const s of device.services) {
     const risky = s.transport === 'tcp' ? RISKY_SERVICES[s.port] : s.port === 161 ? RISKY_SERVICES[161] : undefined;
     if (risky !== undefined) way('service', `answers ${risky[0]} on ${s.transport.toUpperCase()} ${s.port}`, risky[1]);

@@ -51,6 +51,8 @@ const ROUTER_IPV4 = 4;
 const ROUTER_IPV6 = 16;
 /** TCP states that mean the server accepted the connection (a RST to a SYN does not). */
 const ANSWERED = new Set<string>(['syn_received', 'established', 'midstream', 'closing', 'closed']);
+/** All-zero MACs come from anonymised captures and loopback: they name no interface. */
+const NULL_MAC = '00:00:00:00:00:00';
 /** IPs remembered per MAC: enough to tell a router from a host. */
 const IPS_PER_MAC = 64;
 
@@ -116,7 +118,7 @@ export class InventoryBuilder {
   }
 
   private endpoint(mac: string | undefined, vlan: number | undefined, ip: string | undefined): Endpoint | undefined {
-    if (mac !== undefined && isGroupAddress(mac)) mac = undefined;
+    if (mac !== undefined && (isGroupAddress(mac) || mac === NULL_MAC)) mac = undefined;
     if (ip !== undefined && !isUnicastIp(ip)) ip = undefined;
     if (mac === undefined && ip === undefined) return undefined;
     const k = endpointKey(mac, vlan, ip);
@@ -178,16 +180,17 @@ export class InventoryBuilder {
 
   addFlow(f: FlowRecord): void {
     const c = this.endpoint(f.clientMac, f.vlan, f.clientIp);
-    const s = this.endpoint(f.serverMac, f.vlan, f.serverIp);
-    if (f.clientMac !== undefined && !isGroupAddress(f.clientMac) && isUnicastIp(f.clientIp)) this.associate(f.clientMac, f.vlan, f.clientIp, f.end);
-    if (f.serverMac !== undefined && !isGroupAddress(f.serverMac) && isUnicastIp(f.serverIp)) this.associate(f.serverMac, f.vlan, f.serverIp, f.end);
+    // A destination that never answered (a scanned address, a directed broadcast) is not known to exist.
+    const s = f.serverPackets > 0 ? this.endpoint(f.serverMac, f.vlan, f.serverIp) : undefined;
+    if (c?.mac !== undefined && c.ip !== undefined) this.associate(c.mac, f.vlan, c.ip, f.end);
+    if (s?.mac !== undefined && s.ip !== undefined) this.associate(s.mac, f.vlan, s.ip, f.end);
     if (c !== undefined) {
       c.seen(f.start);
       c.seen(f.end);
       this.peer(c, f.serverIp);
     }
     // A server "answered" only if it sent something back: a SYN scan's unanswered ports are not services.
-    if (s !== undefined && f.serverPackets > 0) {
+    if (s !== undefined) {
       s.seen(f.start);
       s.seen(f.end);
       this.peer(s, f.clientIp);

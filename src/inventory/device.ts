@@ -55,6 +55,8 @@ export interface OsRelease {
   releaseDate?: string;
   /** End of security support (ISO date); absent when not announced. */
   eol?: string;
+  /** The release is known to be out of support but no end date was published (old Android). */
+  eolUndated?: true;
   /** End of paid extended security updates (ESU / extended support), where there is one. */
   extendedEol?: string;
   /** Where the dates come from (the vendor lifecycle page endoflife.date cites). */

@@ -24,9 +24,14 @@ export interface ProfileMatch {
   productLine?: string;
   type?: string;
   modality?: string;
+  /** Software the value names (a DICOM toolkit, a web server) rather than a maker. */
+  software?: string;
+  softwareVersion?: string;
   category?: Category;
   criticality?: Criticality;
   confidence: number;
+  /** Confidence of the type / modality / category claim, when weaker than `confidence`. */
+  typeConfidence?: number;
   rule: string;
   attribute: string;
   value: string;
@@ -193,16 +198,22 @@ export function identify(d: DeviceFacts, k: IdentifyKnowledge): Device {
   const os = identifyOs(d, k);
 
   // --- type, category, criticality
-  const typed = matches.filter((m) => m.type !== undefined).sort((a, b) => b.confidence - a.confidence);
+  const typeConf = (m: ProfileMatch) => m.typeConfidence ?? m.confidence;
+  const typed = matches.filter((m) => m.type !== undefined).sort((a, b) => typeConf(b) - typeConf(a));
   let type: Claim | undefined;
   let category: Claim<Category>;
   let criticality: Criticality = 'support';
   const top = typed[0];
   if (top !== undefined) {
-    type = best(typed.map((m) => ({ value: m.type as string, confidence: m.confidence, rule: m.rule, evidence: evidenceFor(m) })));
+    type = best(typed.map((m) => ({ value: m.type as string, confidence: typeConf(m), rule: m.rule, evidence: evidenceFor(m) })));
     const cat = top.category ?? typed.find((m) => m.category !== undefined)?.category;
-    category = { value: cat ?? 'general-it', confidence: top.confidence, rule: `profile ${top.profile}: ${top.rule}`, evidence: evidenceFor(top) };
+    category = { value: cat ?? 'general-it', confidence: typeConf(top), rule: `profile ${top.profile}: ${top.rule}`, evidence: evidenceFor(top) };
     criticality = top.criticality ?? typed.find((m) => m.criticality !== undefined)?.criticality ?? criticalityOf(category.value);
+  } else if (matches.some((m) => m.category !== undefined)) {
+    // A profile that knows the maker's line of business (a lab-analyser vendor) but not the product.
+    const m = [...matches].filter((x) => x.category !== undefined).sort((a, b) => typeConf(b) - typeConf(a))[0] as ProfileMatch;
+    category = { value: m.category as Category, confidence: typeConf(m), rule: `profile ${m.profile}: ${m.rule}`, evidence: evidenceFor(m) };
+    criticality = m.criticality ?? criticalityOf(category.value);
   } else {
     const fallback = fallbackType(d, os);
     type = fallback.type;
@@ -212,6 +223,15 @@ export function identify(d: DeviceFacts, k: IdentifyKnowledge): Device {
 
   // --- software
   const software = softwareOf(d);
+  for (const m of matches) {
+    if (m.software === undefined || software.length >= 16) continue;
+    const ev = evidenceFor(m)[0];
+    if (ev === undefined || software.some((s) => s.name.toLowerCase() === (m.software as string).toLowerCase())) continue;
+    const s: Software = { name: m.software, evidence: ev };
+    if (m.softwareVersion !== undefined) s.version = m.softwareVersion;
+    if (m.vendor !== undefined) s.vendor = m.vendor;
+    software.push(s);
+  }
 
   const device: Device = {
     id: d.id,
