@@ -3,6 +3,7 @@
  * report what each host revealed about itself.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import pc from 'picocolors';
 import { fileSource, streamSource, type ByteSource } from '../capture/source.ts';
 import { startLiveCapture } from '../capture/live.ts';
@@ -11,7 +12,11 @@ import { HostIndex } from '../sensor/hosts.ts';
 import { runSensor, type RunResult } from '../sensor/run.ts';
 import type { Sensor } from '../sensor/sensor.ts';
 import type { FlowRecord } from '../flow/flow.ts';
-import { fmtBytes, formatHosts, formatReport } from './format.ts';
+import { fmtBytes, formatHosts, formatInventory, formatReport } from './format.ts';
+import { InventoryBuilder } from '../inventory/builder.ts';
+import { assessInventory, type Inventory } from '../inventory/inventory.ts';
+import { loadKnowledge } from '../knowledge/index.ts';
+import { inventoryCsv } from '../export/csv.ts';
 
 export interface AnalyzeOptions {
   json?: boolean;
@@ -19,6 +24,16 @@ export interface AnalyzeOptions {
   allObservations?: boolean;
   progress?: boolean;
   hosts?: number;
+  /** Build the device inventory (default on). */
+  inventory?: boolean;
+  /** Devices shown in the human table. */
+  devices?: number;
+  /** Write the inventory as CSV to this file ('-': stdout, instead of the table). */
+  csv?: string;
+  /** Assess end of life as of this date (default: today). */
+  asOf?: Date;
+  /** Directory of imported advisories (vigil knowledge import); default the user's data directory. */
+  knowledgeDir?: string;
 }
 
 /** Exit codes: 0 read (maybe with warnings), 1 nothing could be read, 2 usage. */
@@ -54,7 +69,8 @@ export async function captureCommand(o: AnalyzeOptions & { interface: string; co
 
 async function analyzeSource(source: ByteSource, name: string, o: AnalyzeOptions): Promise<number> {
   const out = process.stdout;
-  const hosts = new HostIndex();
+  const hosts = o.hosts !== undefined ? new HostIndex() : undefined;
+  const inventory = o.inventory !== false ? new InventoryBuilder() : undefined;
   let flowsOut: WriteStream | undefined;
   if (o.flows !== undefined) flowsOut = createWriteStream(o.flows);
   const writeJson = o.json === true;
@@ -78,13 +94,16 @@ async function analyzeSource(source: ByteSource, name: string, o: AnalyzeOptions
         synDissectors: synDissectors(),
         allObservations: o.allObservations === true,
         onObservation: (obs) => {
-          hosts.add(obs);
+          hosts?.add(obs);
+          inventory?.addObservation(obs);
           if (writeJson) out.write(`${JSON.stringify({ type: 'observation', ...obs })}\n`);
         },
         // Flow records cost an object each: build them only when someone reads them.
-        ...(writeJson || flowsOut !== undefined
+        ...(writeJson || flowsOut !== undefined || inventory !== undefined
           ? {
               onFlow: (f: FlowRecord) => {
+                inventory?.addFlow(f);
+                if (!writeJson && flowsOut === undefined) return;
                 const line = `${JSON.stringify({ type: 'flow', ...f })}\n`;
                 if (flowsOut !== undefined) flowsOut.write(line);
                 if (writeJson) out.write(line);
@@ -107,11 +126,26 @@ async function analyzeSource(source: ByteSource, name: string, o: AnalyzeOptions
     if (report.frames === 0) return 1;
   }
   let hostText = '';
-  if (!writeJson) {
+  if (!writeJson && hosts !== undefined) {
     const { total, hosts: top } = hosts.hosts(o.hosts ?? 40);
     hostText = `${formatHosts(total, top)}\n\n`;
   }
-  const summary = `${hostText}${formatReport(report, seconds)}\n`;
+  let inv: Inventory | undefined;
+  if (inventory !== undefined) {
+    inv = assessInventory(inventory.devices(), loadKnowledge(o.knowledgeDir !== undefined ? { knowledgeDir: o.knowledgeDir } : {}), o.asOf ?? new Date());
+    if (o.csv !== undefined && o.csv !== '-') await writeFile(o.csv, inventoryCsv(inv.devices));
+  }
+  if (o.csv === '-' && inv !== undefined) {
+    out.write(inventoryCsv(inv.devices));
+    process.stderr.write(`${formatReport(report, seconds)}\n`);
+    return 0;
+  }
+  if (writeJson && inv !== undefined) {
+    for (const d of inv.devices) out.write(`${JSON.stringify({ type: 'device', ...d })}\n`);
+    out.write(`${JSON.stringify({ type: 'inventory', ...inv.summary })}\n`);
+  }
+  const invText = !writeJson && inv !== undefined ? `${formatInventory(inv, o.devices ?? 40)}\n\n` : '';
+  const summary = `${hostText}${invText}${formatReport(report, seconds)}\n`;
   if (writeJson) {
     out.write(`${JSON.stringify({ type: 'summary', source: name, seconds, ...report })}\n`);
     process.stderr.write(summary);

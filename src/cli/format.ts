@@ -2,6 +2,7 @@
 import pc from 'picocolors';
 import type { HostSummary } from '../sensor/hosts.ts';
 import type { SensorReport } from '../sensor/sensor.ts';
+import type { Inventory } from '../inventory/inventory.ts';
 
 export function formatHosts(total: number, shown: HostSummary[], maxLines = 10): string {
   const lines: string[] = [];
@@ -69,4 +70,54 @@ export function fmtDuration(s: number): string {
   if (s < 120) return `${s.toFixed(1)} s`;
   if (s < 7200) return `${(s / 60).toFixed(1)} min`;
   return `${(s / 3600).toFixed(1)} h`;
+}
+
+function cut(s: string, n: number): string {
+  return s.length <= n ? s.padEnd(n) : `${s.slice(0, n - 1)}…`;
+}
+
+function pct(x: number): string {
+  return `${Math.round(x * 100)}%`;
+}
+
+/** The inventory as a table, riskiest first, with the hospital-wide figures and the EOL forecast. */
+export function formatInventory(inv: Inventory, max = 40): string {
+  const s = inv.summary;
+  const lines: string[] = [];
+  const cats = Object.entries(s.byCategory)
+    .filter(([, n]) => n > 0)
+    .map(([c, n]) => `${n} ${c}`)
+    .join(', ');
+  lines.push(pc.bold(`Inventory: ${s.devices} devices`) + (cats !== '' ? ` (${cats})` : ''));
+  lines.push(`  ${s.eol} on an end-of-life OS · ${s.withKev} with a known-exploited vulnerability (CISA KEV) · as of ${s.asOf}`);
+  lines.push('');
+  lines.push(pc.dim(`${'RISK'.padStart(4)}  ${cut('DEVICE', 22)} ${cut('ADDRESS', 16)} ${cut('VENDOR', 20)} ${cut('TYPE', 24)} ${cut('OS', 30)} ${cut('LIFECYCLE', 18)} VULNERABILITIES`));
+  for (const d of inv.devices.slice(0, max)) {
+    const name = d.hostnames[0] ?? d.macs[0] ?? d.ips[0] ?? d.id;
+    const addr = d.ips[0] ?? d.macs[0] ?? '';
+    const conf = (c: { value: string; confidence: number } | undefined) => (c === undefined ? '—' : `${c.value}${c.confidence < 0.5 ? '?' : ''}`);
+    const type = d.type !== undefined ? conf(d.type) : d.category.value;
+    const lc = d.lifecycle;
+    const life = lc.state === 'eol' ? `EOL ${lc.since ?? ''}` : lc.state === 'supported' ? (lc.daysLeft !== undefined ? `${lc.daysLeft} days left` : 'supported') : '—';
+    const kev = d.vulnerabilities.filter((v) => v.kev);
+    const vulns = d.vulnerabilities.length === 0 ? '' : `${kev.length > 0 ? pc.red(`KEV ${kev.map((v) => v.id).slice(0, 2).join(' ')}`) : d.vulnerabilities[0]?.id ?? ''}${d.vulnerabilities.length > (kev.length > 0 ? Math.min(2, kev.length) : 1) ? ` +${d.vulnerabilities.length - (kev.length > 0 ? Math.min(2, kev.length) : 1)}` : ''}`;
+    const risk = String(d.risk.score).padStart(4);
+    const riskText = d.risk.score >= 60 ? pc.red(risk) : d.risk.score >= 30 ? pc.yellow(risk) : risk;
+    lines.push(`${riskText}  ${cut(name, 22)} ${cut(addr, 16)} ${cut(conf(d.vendor), 20)} ${cut(type, 24)} ${cut(conf(d.os), 30)} ${cut(life, 18)} ${vulns}`);
+  }
+  if (inv.devices.length > max) lines.push(pc.dim(`  … ${inv.devices.length - max} more (--devices N, --csv FILE or --json for all)`));
+  lines.push(pc.dim('  ? = low confidence; --json has every claim with its evidence and rule'));
+  if (s.forecast.length > 0) {
+    lines.push('');
+    lines.push(pc.bold('End-of-life forecast') + pc.dim(' (share of devices with a known OS lifecycle that run an end-of-life OS)'));
+    const cats2 = (Object.keys(s.byCategory) as (keyof typeof s.byCategory)[]).filter((c) => (s.forecast[0]?.byCategory[c].known ?? 0) > 0);
+    lines.push(pc.dim(`  ${'date'.padEnd(10)}  ${'all'.padStart(11)}  ${cats2.map((c) => c.padStart(18)).join(' ')}`));
+    for (const p of s.forecast) {
+      const all = `${pct(p.all.share)} of ${p.all.known}`;
+      lines.push(`  ${p.date}  ${all.padStart(11)}  ${cats2.map((c) => `${pct(p.byCategory[c].share)} of ${p.byCategory[c].known}`.padStart(18)).join(' ')}`);
+    }
+    const unknown = s.forecast[0]?.all.unknown ?? 0;
+    if (unknown > 0) lines.push(pc.dim(`  ${unknown} device(s) revealed no OS with a known lifecycle`));
+  }
+  return lines.join('\n');
 }

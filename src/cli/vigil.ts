@@ -8,6 +8,12 @@ function positiveInt(v: string): number {
   return n;
 }
 
+function isoDate(v: string): Date {
+  const d = new Date(`${v}T00:00:00Z`);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(v) || Number.isNaN(d.getTime())) throw new InvalidArgumentError('expected a date as YYYY-MM-DD');
+  return d;
+}
+
 const program = new Command();
 program.name('vigil').description('Passive security monitor for connected medical devices: it only listens.').version('0.1.0');
 
@@ -19,8 +25,12 @@ program
   .option('--flows <file>', 'write flow records as JSON lines to a file')
   .option('--all-observations', 'emit every observation, not only the first of each host/attribute/value')
   .option('--no-progress', 'no progress bar')
-  .option('--hosts <n>', 'hosts to show in the summary', positiveInt, 40)
-  .action(async (capture: string, opts: { json?: boolean; flows?: string; allObservations?: boolean; progress: boolean; hosts: number }) => {
+  .option('--devices <n>', 'devices to show in the inventory table', positiveInt, 40)
+  .option('--csv <file>', 'write the inventory as CSV to a file (- for stdout, instead of the table)')
+  .option('--as-of <date>', 'assess end of life as of this date (YYYY-MM-DD; default today)', isoDate)
+  .option('--no-inventory', 'report observations only, without building the device inventory')
+  .option('--hosts <n>', 'also show the protocol-level view of the first n hosts', positiveInt)
+  .action(async (capture: string, opts: { json?: boolean; flows?: string; allObservations?: boolean; progress: boolean; hosts?: number; devices: number; csv?: string; asOf?: Date; inventory: boolean }) => {
     process.exitCode = await analyzeCommand(capture, opts);
   });
 
@@ -32,8 +42,9 @@ program
   .option('-f, --filter <bpf>', 'capture filter (tcpdump syntax)')
   .option('--json', 'write observations and flows as JSON lines to stdout')
   .option('--flows <file>', 'write flow records as JSON lines to a file')
-  .option('--hosts <n>', 'hosts to show in the summary', positiveInt, 40)
-  .action(async (opts: { interface: string; count?: number; filter?: string; json?: boolean; flows?: string; hosts: number }) => {
+  .option('--devices <n>', 'devices to show in the inventory table', positiveInt, 40)
+  .option('--hosts <n>', 'also show the protocol-level view of the first n hosts', positiveInt)
+  .action(async (opts: { interface: string; count?: number; filter?: string; json?: boolean; flows?: string; hosts?: number; devices: number }) => {
     process.exitCode = await captureCommand(opts);
   });
 
@@ -64,6 +75,17 @@ program
   .action(async (opts: { devices: number; duration: string; seed: string; keep?: string }) => {
     const { demoCommand } = await import('./simulate.ts');
     process.exitCode = await demoCommand(opts);
+  });
+
+const knowledge = program.command('knowledge').description('reference data: advisories and catalogues Vigil matches devices against');
+knowledge
+  .command('import')
+  .description('load newer CISA KEV, CSAF 2.0 or NVD CVE API 2.0 JSON files you downloaded (kept in the data directory)')
+  .argument('<files...>', 'JSON files')
+  .option('--data-dir <dir>', 'Vigil data directory (default $VIGIL_DATA_DIR or ~/.local/share/vigil)')
+  .action(async (files: string[], opts: { dataDir?: string }) => {
+    const { knowledgeImportCommand } = await import('./knowledge.ts');
+    process.exitCode = await knowledgeImportCommand(files, opts);
   });
 
 // The pipe may close early (`vigil analyze x --json | head`): that is not an error.

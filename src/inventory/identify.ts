@@ -140,10 +140,12 @@ export function identify(d: DeviceFacts, k: IdentifyKnowledge): Device {
   const seenNames = new Set<string>();
   for (const a of HOSTNAME_ATTRIBUTES) {
     for (const v of facts(d, a)) {
-      const key = v.value.toLowerCase().replace(/\.$/, '');
-      if (!seenNames.has(key) && hostnames.length < 8) {
+      // NetBIOS names carry a service suffix ("CT03<20>"); DNS names may end in the root dot.
+      const name = v.value.replace(/<[0-9a-f]{2}>$/i, '').replace(/\.$/, '').trim();
+      const key = name.toLowerCase();
+      if (name !== '' && !seenNames.has(key) && hostnames.length < 8) {
         seenNames.add(key);
-        hostnames.push(v.value.replace(/\.$/, ''));
+        hostnames.push(name);
       }
     }
   }

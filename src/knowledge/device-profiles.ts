@@ -1,0 +1,473 @@
+/**
+ * The device-profile knowledge base: what an observation value says about the device that sent it
+ * (vendor, product line / model, device type, DICOM modality, category, clinical criticality), from
+ * data/device-profiles.json. Profiles are data — adding one needs no code change — and each names
+ * the public fact it rests on (a DICOM conformance statement, the IEEE registry, a vendor manual).
+ *
+ * A profile's match block holds conditions on an observation attribute: `equals` and `prefix`
+ * (case-insensitive), `regex` (case-insensitive; `$0`…`$9` in the profile's claims are its groups)
+ * or `sopModality` (the DICOM abstract syntax is a storage SOP class of that modality). `any` fires
+ * on one observation; `all` needs every condition met by some observation of the same device
+ * (`matchAll`). Three pseudo-attributes widen a condition: `hostname` (any name the device claims:
+ * DHCP, DNS, mDNS, LLMNR, NetBIOS, SMB, SNMP sysName, NTLM names — first label, NetBIOS
+ * suffix dropped), `dicom.ae_title` (the calling or the called AE title) and `oui.vendor` (the IEEE
+ * organisation of the MAC, which the caller looks up and passes as that attribute).
+ *
+ * Cost: conditions are indexed by attribute (exact values in a map), regexes compiled once, and
+ * results memoised per (attribute, value) in a bounded LRU, so a lookup costs at most the
+ * conditions on that attribute, once per distinct value.
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { CATEGORIES, CRITICALITIES, type Category, type Criticality } from '../inventory/device.ts';
+import { dataFile } from './paths.ts';
+import registry from '../../data/dicom-uids.json' with { type: 'json' };
+
+// ---------------------------------------------------------------------------------------------
+// Schema
+
+const ConditionSchema = z
+  .object({
+    attribute: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+    equals: z.string().min(1).optional(),
+    prefix: z.string().min(1).optional(),
+    regex: z.string().min(1).optional(),
+    sopModality: z.string().min(1).optional(),
+  })
+  .strict()
+  .refine((c) => [c.equals, c.prefix, c.regex, c.sopModality].filter((v) => v !== undefined).length === 1, {
+    message: 'a condition needs exactly one of equals, prefix, regex, sopModality',
+  });
+
+const CLAIMS = ['vendor', 'productLine', 'model', 'type', 'modality', 'software', 'softwareVersion'] as const;
+
+const ProfileSchema = z
+  .object({
+    id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case id with dashes'),
+    match: z
+      .object({ any: z.array(ConditionSchema).min(1).optional(), all: z.array(ConditionSchema).min(2).optional() })
+      .strict()
+      .refine((m) => (m.any === undefined) !== (m.all === undefined), { message: 'match needs exactly one of any, all' }),
+    vendor: z.string().min(1).optional(),
+    productLine: z.string().min(1).optional(),
+    model: z.string().min(1).optional(),
+    type: z.string().min(1).optional(),
+    modality: z.string().min(1).optional(),
+    software: z.string().min(1).optional(),
+    softwareVersion: z.string().min(1).optional(),
+    category: z.enum(CATEGORIES).optional(),
+    criticality: z.enum(CRITICALITIES).optional(),
+    /** How sure a match makes us of the profile's strongest claim (usually the vendor or software). */
+    confidence: z.number().min(0).max(1),
+    /** How sure of type / modality / category, when weaker than `confidence` (a vendor's OUI says little about which of its products). */
+    typeConfidence: z.number().min(0).max(1).optional(),
+    /** Why, in words; `{value}` is replaced by the observed value. */
+    rule: z.string().min(1),
+    /** The public fact the profile rests on (document, URL). */
+    source: z.string().min(10),
+    /** Values that must match this profile (checked by the tests). */
+    examples: z.array(z.string().min(1)).optional(),
+  })
+  .strict();
+
+const FileSchema = z
+  .object({
+    version: z.literal(1),
+    description: z.string(),
+    sopClasses: z.object({
+      source: z.string().min(10),
+      classes: z.record(z.string().regex(/^[0-9.]+$/), z.object({ name: z.string().min(1), modality: z.string().min(1) }).strict()),
+    }),
+    profiles: z.array(ProfileSchema).min(1),
+  })
+  .strict();
+
+export type DeviceProfileCondition = z.infer<typeof ConditionSchema>;
+export type DeviceProfile = z.infer<typeof ProfileSchema>;
+export type DeviceProfileData = z.infer<typeof FileSchema>;
+
+/** What one profile says about the device whose observation matched it. */
+export interface ProfileMatch {
+  profile: string;
+  vendor?: string;
+  model?: string;
+  productLine?: string;
+  type?: string;
+  modality?: string;
+  /** Software the value names (a DICOM toolkit, a web server) when that is what it identifies rather than a maker. */
+  software?: string;
+  softwareVersion?: string;
+  category?: Category;
+  criticality?: Criticality;
+  /** 0..1, for the profile's strongest claim. */
+  confidence: number;
+  /** 0..1, for type / modality / category when weaker than `confidence`. */
+  typeConfidence?: number;
+  /** In words: "DICOM implementation class UID 1.2.840.113619.6.374 has GE Healthcare's root 1.2.840.113619". */
+  rule: string;
+  /** The observation that matched (for an "all of" profile: the attributes and values joined with " + "). */
+  attribute: string;
+  value: string;
+  source: string;
+  /** For an "all of" profile: every observation that met a condition. */
+  facts?: { attribute: string; value: string }[];
+}
+
+export interface Fact {
+  attribute: string;
+  value: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pseudo-attributes
+
+/** Observation attributes that carry a name the device gives itself. */
+export const HOSTNAME_ATTRIBUTES: ReadonlySet<string> = new Set([
+  'dhcp.hostname',
+  'dhcp.fqdn',
+  'dns.hostname',
+  'mdns.hostname',
+  'llmnr.hostname',
+  'netbios.name',
+  'netbios.calling_name',
+  'smb.server_name',
+  'snmp.sys_name',
+  'ntlmssp.workstation',
+  'ntlmssp.nb_computer',
+  'ntlmssp.dns_computer',
+]);
+const AE_ATTRIBUTES: ReadonlySet<string> = new Set(['dicom.calling_ae', 'dicom.called_ae']);
+const PSEUDO = new Set(['hostname', 'dicom.ae_title', 'oui.vendor']);
+
+/** "LUCAS-IMAC.local." → "LUCAS-IMAC"; "GUNNAR<20>" → "GUNNAR"; an IP address is kept whole. */
+export function normaliseHostname(name: string): string {
+  let n = name.trim().replace(/<[0-9a-f]{2}>$/i, '').replace(/\.$/, '').trim();
+  if (!/^\d+\.\d+\.\d+\.\d+$/.test(n) && !n.includes(':')) {
+    const dot = n.indexOf('.');
+    if (dot > 0) n = n.slice(0, dot);
+  }
+  return n;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Loading
+
+const dataCache = new Map<string, DeviceProfileData>();
+
+/** Reads and validates the knowledge base (data/device-profiles.json unless told otherwise); cached per path. Throws with every problem listed. */
+export function loadDeviceProfileData(file: string = dataFile('device-profiles.json')): DeviceProfileData {
+  const hit = dataCache.get(file);
+  if (hit !== undefined) return hit;
+  const data = parseDeviceProfileData(JSON.parse(readFileSync(file, 'utf8')) as unknown, file);
+  dataCache.set(file, data);
+  return data;
+}
+
+/** Validates parsed JSON: the zod schema, then what zod cannot see (unique ids, regexes that compile, templates that refer to real groups). */
+export function parseDeviceProfileData(json: unknown, where = 'device profiles'): DeviceProfileData {
+  const r = FileSchema.safeParse(json);
+  if (!r.success) {
+    const lines = r.error.issues.slice(0, 20).map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new Error(`${where}: invalid\n${lines.join('\n')}`);
+  }
+  const problems = semanticProblems(r.data);
+  if (problems.length > 0) throw new Error(`${where}: invalid\n${problems.slice(0, 20).map((p) => `  ${p}`).join('\n')}`);
+  return r.data;
+}
+
+function conditionsOf(p: DeviceProfile): DeviceProfileCondition[] {
+  return p.match.any ?? p.match.all ?? [];
+}
+
+function attributesOf(c: DeviceProfileCondition): string[] {
+  return typeof c.attribute === 'string' ? [c.attribute] : c.attribute;
+}
+
+const TEMPLATE = /\$(\d)/g;
+
+function semanticProblems(d: DeviceProfileData): string[] {
+  const out: string[] = [];
+  const ids = new Set<string>();
+  const modalities = new Set<string>(Object.values(d.sopClasses.classes).map((c) => c.modality));
+  for (const e of Object.values(UIDS)) if (e.modality !== undefined) modalities.add(e.modality);
+  for (const p of d.profiles) {
+    if (ids.has(p.id)) out.push(`${p.id}: duplicate id`);
+    ids.add(p.id);
+    const conds = conditionsOf(p);
+    let groups = -1; // fewest groups among the conditions, -1 when some condition is not a regex
+    let allRegex = true;
+    for (const c of conds) {
+      for (const a of attributesOf(c)) if (!/^[a-z0-9_]+(\.[a-z0-9_]+)*$/.test(a)) out.push(`${p.id}: odd attribute name "${a}"`);
+      if (c.regex !== undefined) {
+        try {
+          const n = new RegExp(`${c.regex}|`).exec('')?.length ?? 1;
+          groups = groups < 0 ? n - 1 : Math.min(groups, n - 1);
+        } catch (e) {
+          out.push(`${p.id}: regex ${c.regex} does not compile: ${(e as Error).message}`);
+        }
+      } else allRegex = false;
+      if (c.sopModality !== undefined && !modalities.has(c.sopModality)) out.push(`${p.id}: no SOP class has modality ${c.sopModality}`);
+    }
+    for (const k of CLAIMS) {
+      const v = p[k];
+      if (v === undefined) continue;
+      for (const m of v.matchAll(TEMPLATE)) {
+        const n = Number(m[1]);
+        if (p.match.all !== undefined) out.push(`${p.id}: ${k} uses $${n}, but "all of" profiles cannot use groups`);
+        else if (!allRegex) out.push(`${p.id}: ${k} uses $${n}, but not every condition is a regex`);
+        else if (n > groups) out.push(`${p.id}: ${k} uses $${n}, but a regex has only ${groups} group(s)`);
+      }
+    }
+    if (p.typeConfidence !== undefined && p.typeConfidence > p.confidence) out.push(`${p.id}: typeConfidence above confidence`);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// SOP classes → modality
+
+const UIDS: Record<string, { name: string; kind: string; modality?: string }> = registry.uids;
+
+let sopTable: Map<string, string> | undefined;
+
+function sopModalities(data?: DeviceProfileData): Map<string, string> {
+  if (data === undefined && sopTable !== undefined) return sopTable;
+  const t = new Map<string, string>();
+  for (const [uid, e] of Object.entries(UIDS)) if (e.kind === 'storage' && e.modality !== undefined) t.set(uid, e.modality);
+  for (const [uid, e] of Object.entries((data ?? loadDeviceProfileData()).sopClasses.classes)) if (!t.has(uid)) t.set(uid, e.modality);
+  if (data === undefined) sopTable = t;
+  return t;
+}
+
+const LEADING_UID = /^\s*([0-9]+(?:\.[0-9]+)*)/;
+
+/**
+ * The DICOM modality of a storage SOP class: "1.2.840.10008.5.1.4.1.1.2" or the dissector's
+ * "1.2.840.10008.5.1.4.1.1.2 (CT Image Storage)" → "CT". From data/dicom-uids.json (PS3.6) and the
+ * storage classes the knowledge base adds; undefined for non-storage or unknown classes.
+ */
+export function modalityOfSopClass(abstractSyntax: string): string | undefined {
+  const uid = LEADING_UID.exec(abstractSyntax)?.[1];
+  return uid === undefined ? undefined : sopModalities().get(uid);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Matching
+
+interface Compiled {
+  profile: DeviceProfile;
+  /** Index of the profile, for "all of" bookkeeping. */
+  index: number;
+  condIndex: number;
+  combined: boolean;
+  re?: RegExp;
+}
+
+class AttributeIndex {
+  readonly exact = new Map<string, Compiled[]>();
+  readonly prefix: { needle: string; c: Compiled }[] = [];
+  readonly regex: Compiled[] = [];
+  readonly sop = new Map<string, Compiled[]>();
+}
+
+interface Lookup {
+  matches: ProfileMatch[];
+  /** "All of" conditions this value meets: [profile index, condition index]. */
+  partial: [number, number][];
+}
+
+const EMPTY: Lookup = { matches: [], partial: [] };
+const MAX_VALUE = 1024;
+
+export interface DeviceProfilesOptions {
+  /** Distinct (attribute, value) results kept (least recently used dropped). Default 65,536. */
+  cacheSize?: number;
+}
+
+export class DeviceProfiles {
+  readonly profiles: readonly DeviceProfile[];
+  private readonly index = new Map<string, AttributeIndex>();
+  private readonly cache = new Map<string, Lookup>();
+  private readonly cacheSize: number;
+  private readonly sop: Map<string, string>;
+
+  constructor(data: DeviceProfileData, options: DeviceProfilesOptions = {}) {
+    this.profiles = data.profiles;
+    this.cacheSize = Math.max(16, options.cacheSize ?? 65_536);
+    this.sop = sopModalities(data);
+    data.profiles.forEach((p, index) => {
+      const combined = p.match.all !== undefined;
+      conditionsOf(p).forEach((c, condIndex) => {
+        const entry: Compiled = { profile: p, index, condIndex, combined };
+        if (c.regex !== undefined) entry.re = new RegExp(c.regex, 'i');
+        for (const a of attributesOf(c)) {
+          let ix = this.index.get(a);
+          if (ix === undefined) this.index.set(a, (ix = new AttributeIndex()));
+          if (c.equals !== undefined) push(ix.exact, c.equals.toLowerCase(), entry);
+          else if (c.prefix !== undefined) ix.prefix.push({ needle: c.prefix.toLowerCase(), c: entry });
+          else if (c.sopModality !== undefined) push(ix.sop, c.sopModality, entry);
+          else ix.regex.push(entry);
+        }
+      });
+    });
+  }
+
+  /** The knowledge base as shipped (data/device-profiles.json), loaded once. */
+  static load(file?: string): DeviceProfiles {
+    if (file !== undefined) return new DeviceProfiles(loadDeviceProfileData(file));
+    return (shared ??= new DeviceProfiles(loadDeviceProfileData()));
+  }
+
+  /** Attributes (and pseudo-attributes) some profile has a condition on. */
+  attributes(): string[] {
+    return [...this.index.keys()].sort();
+  }
+
+  /**
+   * Profiles (with "any of" conditions) that this one observation matches. Memoised: call it for
+   * every distinct value. The returned array is the caller's; the match objects are shared, do not
+   * mutate them.
+   */
+  match(attribute: string, value: string): ProfileMatch[] {
+    const m = this.lookup(attribute, value).matches;
+    return m.length === 0 ? [] : m.slice();
+  }
+
+  /**
+   * Everything the knowledge base says about one device from all its observations: the "any of"
+   * matches of every fact (each profile/attribute/value once) plus the "all of" profiles whose
+   * every condition some fact meets.
+   */
+  matchAll(facts: Iterable<Fact>): ProfileMatch[] {
+    const out: ProfileMatch[] = [];
+    const seen = new Set<string>();
+    let met: Map<number, Map<number, Fact>> | undefined;
+    for (const f of facts) {
+      const r = this.lookup(f.attribute, f.value);
+      for (const m of r.matches) {
+        const key = `${m.profile}\u0000${m.attribute}\u0000${m.value}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        out.push(m);
+      }
+      for (const [p, c] of r.partial) {
+        met ??= new Map();
+        let conds = met.get(p);
+        if (conds === undefined) met.set(p, (conds = new Map()));
+        if (!conds.has(c)) conds.set(c, f);
+      }
+    }
+    if (met !== undefined) {
+      for (const [p, conds] of met) {
+        const profile = this.profiles[p] as DeviceProfile;
+        const need = conditionsOf(profile).length;
+        if (conds.size < need) continue;
+        const facts = [...conds.entries()].sort((a, b) => a[0] - b[0]).map(([, f]) => ({ attribute: f.attribute, value: f.value }));
+        const m = buildMatch(profile, facts.map((f) => f.attribute).join(' + '), facts.map((f) => f.value).join(' + '), undefined);
+        m.facts = facts;
+        out.push(m);
+      }
+    }
+    return out;
+  }
+
+  private lookup(attribute: string, rawValue: string): Lookup {
+    const key = `${attribute}\u0000${rawValue}`;
+    const hit = this.cache.get(key);
+    if (hit !== undefined) {
+      // Refresh recency (Map iteration order is insertion order).
+      this.cache.delete(key);
+      this.cache.set(key, hit);
+      return hit;
+    }
+    const r = this.compute(attribute, rawValue);
+    if (this.cache.size >= this.cacheSize) {
+      const oldest = this.cache.keys().next().value;
+      if (oldest !== undefined) this.cache.delete(oldest);
+    }
+    this.cache.set(key, r);
+    return r;
+  }
+
+  private compute(attribute: string, rawValue: string): Lookup {
+    const value = (rawValue.length > MAX_VALUE ? rawValue.slice(0, MAX_VALUE) : rawValue).trim();
+    if (value === '') return EMPTY;
+    let result: Lookup | undefined;
+    const add = (c: Compiled, groups: RegExpExecArray | undefined): void => {
+      result ??= { matches: [], partial: [] };
+      if (c.combined) result.partial.push([c.index, c.condIndex]);
+      else if (!result.matches.some((m) => m.profile === c.profile.id)) {
+        const m = buildMatch(c.profile, attribute, value, groups);
+        result.matches.push(m);
+      }
+    };
+    this.scan(attribute, attribute === 'hostname' ? normaliseHostname(value) : value, add);
+    if (HOSTNAME_ATTRIBUTES.has(attribute) && !PSEUDO.has(attribute)) {
+      const name = normaliseHostname(value);
+      if (name !== '') this.scan('hostname', name, add);
+    }
+    if (AE_ATTRIBUTES.has(attribute)) this.scan('dicom.ae_title', value, add);
+    return result ?? EMPTY;
+  }
+
+  private scan(attribute: string, value: string, add: (c: Compiled, groups: RegExpExecArray | undefined) => void): void {
+    const ix = this.index.get(attribute);
+    if (ix === undefined) return;
+    const lower = value.toLowerCase();
+    const exact = ix.exact.get(lower);
+    if (exact !== undefined) for (const c of exact) add(c, undefined);
+    for (const { needle, c } of ix.prefix) if (lower.startsWith(needle)) add(c, undefined);
+    for (const c of ix.regex) {
+      const g = (c.re as RegExp).exec(value);
+      if (g !== null) add(c, g);
+    }
+    if (ix.sop.size > 0) {
+      const uid = LEADING_UID.exec(value)?.[1];
+      const modality = uid === undefined ? undefined : this.sop.get(uid);
+      const list = modality === undefined ? undefined : ix.sop.get(modality);
+      if (list !== undefined) for (const c of list) add(c, undefined);
+    }
+  }
+}
+
+let shared: DeviceProfiles | undefined;
+
+/** The shipped knowledge base's matcher (loaded and indexed on first use). */
+export function deviceProfiles(): DeviceProfiles {
+  return DeviceProfiles.load();
+}
+
+function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
+  const l = m.get(k);
+  if (l === undefined) m.set(k, [v]);
+  else l.push(v);
+}
+
+/** "$1 $2" with the regex groups; undefined when a group it needs did not take part in the match. */
+function fill(template: string, groups: RegExpExecArray | undefined): string | undefined {
+  if (!template.includes('$')) return template;
+  if (groups === undefined) return undefined;
+  let missing = false;
+  const s = template.replace(TEMPLATE, (_, n: string) => {
+    const g = groups[Number(n)];
+    if (g === undefined || g === '') missing = true;
+    return g ?? '';
+  });
+  const t = s.trim();
+  return missing || t === '' ? undefined : t;
+}
+
+function buildMatch(p: DeviceProfile, attribute: string, value: string, groups: RegExpExecArray | undefined): ProfileMatch {
+  const shown = value.length > 160 ? `${value.slice(0, 157)}…` : value;
+  const m: ProfileMatch = { profile: p.id, confidence: p.confidence, rule: p.rule.replaceAll('{value}', shown), attribute, value, source: p.source };
+  for (const k of CLAIMS) {
+    const t = p[k];
+    if (t === undefined) continue;
+    const v = fill(t, groups);
+    if (v !== undefined) m[k] = v;
+  }
+  if (p.category !== undefined) m.category = p.category;
+  if (p.criticality !== undefined) m.criticality = p.criticality;
+  if (p.typeConfidence !== undefined) m.typeConfidence = p.typeConfidence;
+  return m;
+}
