@@ -252,6 +252,21 @@ export class InventoryBuilder {
         }
       }
     }
+    // A routed copy of a packet can carry another VLAN's tag than the host's own (a SPAN of a trunk
+    // sees it on both sides of the router): an IP owned by exactly one host MAC in any VLAN is that host.
+    const ownersAnyVlan = new Map<string, Set<string>>();
+    for (const [k, mac] of ipOwner) {
+      const ip = k.slice(k.indexOf('|') + 1);
+      let set = ownersAnyVlan.get(ip);
+      if (set === undefined) ownersAnyVlan.set(ip, (set = new Set()));
+      set.add(mac);
+    }
+    const ownerOf = (vlan: number | undefined, ip: string): string | undefined => {
+      const own = ipOwner.get(ipKey(vlan, ip));
+      if (own !== undefined) return own;
+      const any = ownersAnyVlan.get(ip);
+      return any !== undefined && any.size === 1 ? (any.values().next().value as string) : undefined;
+    };
     const groups = new Map<string, { router: boolean; members: Endpoint[] }>();
     const join = (id: string, e: Endpoint, router = false) => {
       let g = groups.get(id);
@@ -259,7 +274,7 @@ export class InventoryBuilder {
       g.members.push(e);
     };
     for (const e of this.endpoints.values()) {
-      const owner = e.ip !== undefined ? ipOwner.get(ipKey(e.vlan, e.ip)) : undefined;
+      const owner = e.ip !== undefined ? ownerOf(e.vlan, e.ip) : undefined;
       if (e.mac !== undefined && !routers.has(e.mac)) {
         // A host MAC: its device, whatever IP it used.
         join(`mac:${e.mac}`, e);

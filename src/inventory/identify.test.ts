@@ -117,6 +117,8 @@ test('vendor names compare by their first word, ignoring legal suffixes', () => 
   assert.ok(sameVendor('GE Healthcare', 'GE HEALTHCARE IT'));
   assert.ok(sameVendor('Baxter Healthcare Corporation', 'Baxter'));
   assert.ok(!sameVendor('Philips Medical Systems', 'Phillips 66'));
+  assert.ok(sameVendor('APC (Schneider Electric)', 'Schneider Electric (APC)'));
+  assert.ok(!sameVendor('GE Healthcare', 'Philips Healthcare'));
 });
 
 test('product tokens, User-Agent OS and DICOM implementation names', () => {

@@ -104,13 +104,19 @@ function norm(s: string): string {
   return s.toLowerCase().replace(/[^a-z0-9]+/g, ' ').replace(/\b(inc|corp|corporation|co|ltd|llc|gmbh|ag|sa|bv|plc|limited|company|incorporated|the)\b/g, '').replace(/\s+/g, ' ').trim();
 }
 
+/** Words many unrelated companies share: never enough on their own to call two names one vendor. */
+const GENERIC_VENDOR_WORDS = new Set(['healthcare', 'health', 'medical', 'systems', 'system', 'technologies', 'technology', 'electronics', 'electric', 'international', 'solutions', 'networks', 'communications', 'group', 'holdings', 'industries', 'diagnostics', 'devices', 'enterprise', 'computer', 'software', 'labs', 'laboratories', 'instruments', 'global']);
+
 /** "GE Healthcare" ~ "GE HEALTHCARE IT", "Baxter Healthcare Corporation" ~ "Baxter": first word agrees. */
 export function sameVendor(a: string, b: string): boolean {
   const x = norm(a);
   const y = norm(b);
   if (x === '' || y === '') return false;
   if (x === y || x.startsWith(`${y} `) || y.startsWith(`${x} `)) return true;
-  return x.split(' ')[0] === y.split(' ')[0];
+  if (x.split(' ')[0] === y.split(' ')[0]) return true;
+  // "APC (Schneider Electric)" ~ "Schneider Electric (APC)": a distinctive word in common.
+  const xs = new Set(x.split(' ').filter((w) => w.length >= 3 && !GENERIC_VENDOR_WORDS.has(w)));
+  return y.split(' ').some((w) => xs.has(w));
 }
 
 interface Candidate<T extends string = string> {
@@ -201,7 +207,11 @@ export function identify(d: DeviceFacts, k: IdentifyKnowledge): Device {
 
   // --- type, category, criticality
   const typeConf = (m: ProfileMatch) => m.typeConfidence ?? m.confidence;
-  const typed = matches.filter((m) => m.type !== undefined).sort((a, b) => typeConf(b) - typeConf(a));
+  // What a device is clinically (a CT scanner) outranks the platform it runs on (a Windows PC, a VM):
+  // platform-level types count only when no clinical type is claimed with some confidence.
+  const clinical = (m: ProfileMatch) => m.category !== undefined && m.category !== 'general-it';
+  const anyClinical = matches.some((m) => m.type !== undefined && clinical(m) && typeConf(m) >= 0.5);
+  const typed = matches.filter((m) => m.type !== undefined && (!anyClinical || clinical(m))).sort((a, b) => typeConf(b) - typeConf(a));
   let type: Claim | undefined;
   let category: Claim<Category>;
   let criticality: Criticality = 'support';
@@ -209,7 +219,12 @@ export function identify(d: DeviceFacts, k: IdentifyKnowledge): Device {
   if (top !== undefined) {
     type = best(typed.map((m) => ({ value: m.type as string, confidence: typeConf(m), rule: m.rule, evidence: evidenceFor(m) })));
     const cat = top.category ?? typed.find((m) => m.category !== undefined)?.category;
-    category = { value: cat ?? 'general-it', confidence: typeConf(top), rule: `profile ${top.profile}: ${top.rule}`, evidence: evidenceFor(top) };
+    // A platform (a Windows PC, a VM) says what the device runs, not what it is for: general IT is then
+    // the default for lack of a clinical profile, not a finding.
+    const platformOnly = (cat ?? 'general-it') === 'general-it';
+    category = platformOnly
+      ? { value: 'general-it', confidence: Math.min(0.4, typeConf(top)), rule: `no clinical profile matched; ${top.rule}`, evidence: evidenceFor(top) }
+      : { value: cat as Category, confidence: typeConf(top), rule: `profile ${top.profile}: ${top.rule}`, evidence: evidenceFor(top) };
     criticality = top.criticality ?? typed.find((m) => m.criticality !== undefined)?.criticality ?? criticalityOf(category.value);
   } else if (matches.some((m) => m.category !== undefined)) {
     // A profile that knows the maker's line of business (a lab-analyser vendor) but not the product.

@@ -334,7 +334,11 @@ test('HTTP Server headers and DHCP vendor classes from the nDPI captures', { ski
     check(kb.match(attribute, value));
   };
   expect('http.server', 'Microsoft-IIS/10.0', (m) => assert.equal(m[0]?.software, 'IIS'));
-  expect('http.server', 'Microsoft-HTTPAPI/2.0', (m) => assert.equal(m[0]?.vendor, 'Microsoft'));
+  // The Windows HTTP stack names the OS and its software, not the hardware's maker: no vendor claim.
+  expect('http.server', 'Microsoft-HTTPAPI/2.0', (m) => {
+    assert.equal(m[0]?.software, 'HTTP.sys');
+    assert.equal(m[0]?.vendor, undefined);
+  });
   expect('http.server', 'Virata-EmWeb/R6_2_1', (m) => assert.equal(m[0]?.type, 'printer'));
   expect('http.server', 'Apache/2.4.18 (Ubuntu)', (m) => assert.equal(m[0]?.type, 'Linux server'));
   expect('http.server', 'SimpleHTTP/0.6 Python/3.4.2', (m) => assert.equal(m[0]?.softwareVersion, '3.4.2'));
