@@ -125,7 +125,7 @@ function words(s: string): Set<string> {
 }
 
 /**
- * Platform types say what a device runs, not what it is for: "Windows computer" on a Windows-based
+ * Platform (and protocol) types say what a device runs or speaks, not what it is for: "Windows computer" on a Windows-based
  * clinical workstation is not wrong, only unspecific — right for precision when the OS family
  * agrees, never a recall hit.
  */
@@ -138,6 +138,9 @@ const PLATFORM_TYPES: Record<string, string> = {
   'virtual machine': '',
   'smartphone or tablet': '',
   'linux computer': 'linux',
+  // Protocol-level types: what the device speaks, not what it is (true of every DICOM or HL7 node).
+  'dicom device': '',
+  'hl7 system': '',
 };
 function platformConsistent(vigilType: string, truthOsFamily: string): boolean | undefined {
   const fam = PLATFORM_TYPES[vigilType.toLowerCase()];
@@ -230,9 +233,10 @@ const TYPE_SYNONYMS: Record<string, string[]> = {
   'windows workstation': ['windows workstation', 'windows computer'],
   'windows server': ['windows server', 'windows computer'],
   'mac workstation': ['mac computer'],
-  smartphone: ['smartphone or tablet', 'smartphone'],
   'network infrastructure': ['network router', 'network switch', 'router', 'wireless access point'],
   'hl7 system': ['hl7 system', 'hl7 interface engine'],
+  pacs: ['pacs', 'dicom workstation or archive', 'pacs or dicom router'],
+  smartphone: ['smartphone or tablet', 'smartphone', 'android phone or tablet'],
   printer: ['printer', 'network printer'],
 };
 
@@ -294,7 +298,8 @@ async function corpusQuality(): Promise<string> {
       // type and category
       if (d.type !== undefined) {
         const bad = inList(d.type.value, e.mustNot?.type);
-        if (e.type !== null || bad) s.type.claim(!bad && e.type !== null && corpusTypeRight(d.type.value, e.type, e), d.type.confidence, `${where}: ${d.type.value} ≠ ${e.type}`);
+        const platform = e.os !== null ? platformConsistent(d.type.value, e.os.family) : PLATFORM_TYPES[d.type.value.toLowerCase()] === '' ? true : undefined;
+        if (e.type !== null || bad) s.type.claim(!bad && e.type !== null && (corpusTypeRight(d.type.value, e.type, e) || platform === true), d.type.confidence, `${where}: ${d.type.value} ≠ ${e.type}`);
       }
       if (e.type !== null && (d.type === undefined || d.type.confidence < STANDS_BEHIND || !corpusTypeRight(d.type.value, e.type, e)) && !(e.acceptAlso?.type ?? []).includes(null)) s.type.miss();
       const badCat = inList(d.category.value, e.mustNot?.category);

@@ -141,7 +141,7 @@ async function analyzeSource(source: ByteSource, name: string, o: AnalyzeOptions
     return 0;
   }
   if (writeJson && inv !== undefined) {
-    for (const d of inv.devices) out.write(`${JSON.stringify({ type: 'device', ...d })}\n`);
+    for (const d of inv.devices) out.write(`${JSON.stringify({ type: 'device', device: d })}\n`);
     out.write(`${JSON.stringify({ type: 'inventory', ...inv.summary })}\n`);
   }
   const invText = !writeJson && inv !== undefined ? `${formatInventory(inv, o.devices ?? 40)}\n\n` : '';

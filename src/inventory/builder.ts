@@ -51,6 +51,11 @@ const ROUTER_IPV4 = 4;
 const ROUTER_IPV6 = 16;
 /** TCP states that mean the server accepted the connection (a RST to a SYN does not). */
 const ANSWERED = new Set<string>(['syn_received', 'established', 'midstream', 'closing', 'closed']);
+/**
+ * Attributes whose breadth is itself the evidence: a DICOM sender proposing the storage classes of
+ * many modalities is an archive or a router, not a modality — so more of its values are kept.
+ */
+const WIDE_ATTRIBUTES: Record<string, number> = { 'dicom.abstract_syntax': 64 };
 /** All-zero MACs come from anonymised captures and loopback: they name no interface. */
 const NULL_MAC = '00:00:00:00:00:00';
 /** IPs remembered per MAC: enough to tell a router from a host. */
@@ -150,7 +155,7 @@ export class InventoryBuilder {
     const values = this.factList(e, o.attribute);
     let v = values.find((x) => x.value === o.value);
     if (v === undefined) {
-      if (values.length >= this.limits.valuesPerAttribute) {
+      if (values.length >= (WIDE_ATTRIBUTES[o.attribute] ?? this.limits.valuesPerAttribute)) {
         // Keep the strongest values: replace the weakest if this one is stronger.
         let weakest = 0;
         for (let i = 1; i < values.length; i++) if ((values[i] as FactValue).confidence < (values[weakest] as FactValue).confidence) weakest = i;

@@ -166,7 +166,7 @@ export function identify(d: DeviceFacts, k: IdentifyKnowledge): Device {
   for (const [attribute, values] of d.facts) for (const v of values) pairs.push({ attribute, value: v.value });
   if (oui !== undefined) pairs.push({ attribute: 'oui.vendor', value: oui.organisation });
   for (const h of hostnames) pairs.push({ attribute: 'hostname', value: h });
-  const matches = k.profiles(pairs);
+  const matches = genericDicomSender(k.profiles(pairs));
   const evidenceFor = (m: ProfileMatch): Evidence[] => {
     const fv = facts(d, m.attribute).find((v) => v.value === m.value);
     if (fv !== undefined) return fv.evidence.slice(0, CLAIM_EVIDENCE);
@@ -237,6 +237,15 @@ export function identify(d: DeviceFacts, k: IdentifyKnowledge): Device {
     category = fallback.category;
     criticality = criticalityOf(category.value);
   }
+  if (category.value === 'general-it' && !d.router) {
+    // A platform type (a VM, a Windows PC) that speaks DICOM or HL7 is a clinical system first.
+    const clinical = clinicalProtocolType(d);
+    if (clinical !== undefined) {
+      type = clinical.type;
+      category = clinical.category;
+      criticality = criticalityOf(category.value);
+    }
+  }
 
   // --- software
   const software = softwareOf(d);
@@ -286,6 +295,46 @@ function criticalityOf(c: Category): Criticality {
   }
 }
 
+/**
+ * A sender that proposes the storage classes of many modalities (DCMTK's storescu proposes over a
+ * hundred) is a PACS, a router or a workstation forwarding studies, not one modality: its
+ * SOP-class matches say nothing about a modality, so they give way to one claim that says so.
+ */
+function genericDicomSender(matches: ProfileMatch[]): ProfileMatch[] {
+  const modal = matches.filter((m) => m.attribute === 'dicom.abstract_syntax' && m.modality !== undefined);
+  const modalities = [...new Set(modal.map((m) => m.modality as string))];
+  if (modalities.length < 3) return matches;
+  const first = modal[0] as ProfileMatch;
+  const generic: ProfileMatch = {
+    profile: 'dicom-multi-modality',
+    type: 'DICOM workstation or archive',
+    category: 'imaging',
+    criticality: 'diagnostic',
+    confidence: 0.6,
+    rule: `proposes the storage classes of ${modalities.length} modalities (${modalities.slice(0, 5).join(', ')}${modalities.length > 5 ? ' …' : ''}): a PACS, DICOM router or workstation, not a single modality`,
+    attribute: first.attribute,
+    value: first.value,
+    source: 'DICOM PS3.4 Annex B (storage SOP classes per modality)',
+  };
+  return [...matches.filter((m) => !modal.includes(m)), generic];
+}
+
+function clinicalProtocolType(d: DeviceFacts): { type: Claim; category: Claim<Category> } | undefined {
+  const dicom = [...facts(d, 'dicom.calling_ae'), ...facts(d, 'dicom.called_ae'), ...facts(d, 'dicom.implementation_class_uid')];
+  if (dicom.length > 0) {
+    const rule = 'speaks DICOM (no profile names its vendor or modality)';
+    // The category is a hint: a DICOM node may be a modality, an archive, a viewer or a RIS.
+    return { type: { value: 'DICOM device', confidence: 0.5, rule, evidence: evidenceOf(dicom) }, category: { value: 'imaging', confidence: 0.45, rule, evidence: evidenceOf(dicom) } };
+  }
+  const hl7 = facts(d, 'hl7.sending_application');
+  if (hl7.length > 0) {
+    const rule = 'sends HL7 v2 messages (no profile names the application)';
+    // The category is a hint: HL7 senders are EHRs, engines, monitors' gateways and lab middleware alike.
+    return { type: { value: 'HL7 system', confidence: 0.5, rule, evidence: evidenceOf(hl7) }, category: { value: 'clinical-it', confidence: 0.4, rule, evidence: evidenceOf(hl7) } };
+  }
+  return undefined;
+}
+
 /** What the traffic alone says about the kind of device when no profile matched. */
 function fallbackType(d: DeviceFacts, os: OsClaim | undefined): { type?: Claim; category: Claim<Category> } {
   const general = (why: string, ev: Evidence[] = []): Claim<Category> => ({ value: 'general-it', confidence: 0.3, rule: why, evidence: ev });
@@ -293,16 +342,8 @@ function fallbackType(d: DeviceFacts, os: OsClaim | undefined): { type?: Claim; 
     const rule = 'its MAC address carried traffic for many IP addresses (a router, firewall or NAT)';
     return { type: { value: 'network router', confidence: 0.7, rule, evidence: [] }, category: { value: 'general-it', confidence: 0.7, rule, evidence: [] } };
   }
-  const dicom = [...facts(d, 'dicom.calling_ae'), ...facts(d, 'dicom.called_ae'), ...facts(d, 'dicom.implementation_class_uid')];
-  if (dicom.length > 0) {
-    const rule = 'speaks DICOM (no profile names its vendor or modality)';
-    return { type: { value: 'DICOM device', confidence: 0.5, rule, evidence: evidenceOf(dicom) }, category: { value: 'imaging', confidence: 0.5, rule, evidence: evidenceOf(dicom) } };
-  }
-  const hl7 = facts(d, 'hl7.sending_application');
-  if (hl7.length > 0) {
-    const rule = 'sends HL7 v2 messages (no profile names the application)';
-    return { type: { value: 'HL7 system', confidence: 0.5, rule, evidence: evidenceOf(hl7) }, category: { value: 'clinical-it', confidence: 0.5, rule, evidence: evidenceOf(hl7) } };
-  }
+  const clinical = clinicalProtocolType(d);
+  if (clinical !== undefined) return clinical;
   const printer = d.services.find((s) => s.transport === 'tcp' && (s.port === 9100 || s.port === 631 || s.port === 515));
   if (printer !== undefined) {
     const rule = `answers on TCP ${printer.port} (raw/IPP/LPD printing)`;

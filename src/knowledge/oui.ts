@@ -41,7 +41,9 @@ const cache = new Map<string, OuiAssignment | null>();
 /** The IEEE assignment for a MAC ("00:1b:2c:…", any case), or undefined when unassigned or local. */
 export function ouiLookup(mac: string): OuiAssignment | undefined {
   const hex = mac.replace(/[^0-9a-fA-F]/g, '').toUpperCase();
-  if (hex.length !== 12 || isLocallyAdministered(mac)) return undefined;
+  // 00:00:00 is Xerox's 1980s block, but on today's wire it is an anonymiser's or a broken stack's
+  // placeholder far more often than a Xerox Alto: it names no maker.
+  if (hex.length !== 12 || isLocallyAdministered(mac) || hex.startsWith('000000')) return undefined;
   const key = hex.slice(0, 9);
   const hit = cache.get(key);
   if (hit !== undefined) return hit ?? undefined;
