@@ -81,8 +81,10 @@ class Score {
       if (this.wrong.length < (args.verbose ? 400 : 0)) this.wrong.push(what);
     }
   }
-  miss(): void {
+  missed: string[] = [];
+  miss(what = ''): void {
     this.fn++;
+    if (what !== '' && this.missed.length < (args.verbose ? 400 : 0)) this.missed.push(what);
   }
   row(name: string): string {
     const p = this.tp + this.fp === 0 ? NaN : this.tp / (this.tp + this.fp);
@@ -96,6 +98,7 @@ function table(title: string, scores: Record<string, Score>): string {
   const lines = [`\n${title}\n`, '| claim | precision | recall | right | wrong | missed | low-confidence hints | confident wrong |', '|---|---:|---:|---:|---:|---:|---:|---:|'];
   for (const [k, s] of Object.entries(scores)) lines.push(s.row(k));
   if (args.verbose) for (const [k, s] of Object.entries(scores)) for (const w of s.wrong) lines.push(`  ${k} wrong: ${w}`);
+  if (args.verbose) for (const [k, s] of Object.entries(scores)) for (const w of s.missed) lines.push(`  ${k} missed: ${w}`);
   return lines.join('\n');
 }
 
@@ -294,7 +297,7 @@ async function corpusQuality(): Promise<string> {
         if (e.os !== null) s.os.claim(corpusOsRight(d.os, e), d.os.confidence, `${where}: ${d.os.value} (${d.os.confidence}) ≠ ${e.os.label}`);
         else if (e.osMustBeAbsent === true || inList(d.os.family, e.mustNot?.osFamily) || inList(d.os.value, e.mustNot?.osLabel)) s.os.claim(false, d.os.confidence, `${where}: ${d.os.value} (${d.os.confidence}) where no OS is stated`);
       }
-      if (e.os !== null && (d.os === undefined || d.os.confidence < STANDS_BEHIND || !corpusOsRight(d.os, e)) && !(e.acceptAlso?.os ?? []).includes(null)) s.os.miss();
+      if (e.os !== null && (d.os === undefined || d.os.confidence < STANDS_BEHIND || !corpusOsRight(d.os, e)) && !(e.acceptAlso?.os ?? []).includes(null)) s.os.miss(`${where}: ${d.os?.value ?? 'none'} (${d.os?.confidence ?? ''}) for ${e.os.label}`);
       // type and category
       if (d.type !== undefined) {
         const bad = inList(d.type.value, e.mustNot?.type);

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { InventoryBuilder } from './builder.ts';
 import { identify, sameVendor, type IdentifyKnowledge, type ProfileMatch, type ResolvedOs } from './identify.ts';
-import { dicomImplementation, osFromUserAgent, productTokens } from './signals.ts';
+import { dicomImplementation, osFromServerHeader, osFromUserAgent, productTokens } from './signals.ts';
 import type { Observation } from '../protocols/observation.ts';
 
 /**
@@ -132,7 +132,10 @@ test('product tokens, User-Agent OS and DICOM implementation names', () => {
   ]);
   assert.deepEqual(productTokens('Microsoft-HTTPAPI/2.0'), [{ name: 'Microsoft-HTTPAPI', version: '2.0' }]);
   assert.deepEqual(productTokens('nginx'), [{ name: 'nginx' }]);
-  assert.equal(osFromUserAgent('Mozilla/5.0 (Windows NT 6.1; WOW64; Trident/7.0; rv:11.0) like Gecko'), 'Windows 7 / Server 2008 R2');
+  assert.equal(osFromUserAgent('Mozilla/5.0 (Windows NT 6.1; WOW64; Trident/7.0; rv:11.0) like Gecko'), 'Windows 7 / Server 2008 R2 (6.1)');
+  assert.equal(osFromServerHeader('Apache/2.4.29 (Ubuntu)'), 'Ubuntu Linux');
+  assert.equal(osFromServerHeader('Microsoft-IIS/7.5'), 'Windows 7 / Server 2008 R2 (6.1)');
+  assert.equal(osFromServerHeader('nginx/1.18.0'), undefined);
   assert.equal(osFromUserAgent('Mozilla/5.0 (Linux; Android 10; SM-G973F)'), 'Android 10');
   assert.equal(osFromUserAgent('Mozilla/5.0 (iPhone; CPU iPhone OS 15_4 like Mac OS X)'), 'iOS 15.4');
   assert.equal(osFromUserAgent('curl/7.68.0'), undefined);

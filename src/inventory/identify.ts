@@ -14,7 +14,7 @@
 import type { OuiAssignment } from '../knowledge/oui.ts';
 import type { DeviceFacts, FactValue } from './builder.ts';
 import type { Category, Claim, Criticality, Device, Evidence, OsClaim, OsRelease, Software } from './device.ts';
-import { dicomImplementation, osFromUserAgent, productTokens } from './signals.ts';
+import { dicomImplementation, osFromServerHeader, osFromUserAgent, productTokens } from './signals.ts';
 
 /** What a device profile says when one of its conditions matches (see data/device-profiles.json). */
 export interface ProfileMatch {
@@ -77,7 +77,7 @@ const OS_SOURCE_WEIGHT: Record<string, number> = {
   snmp: 0.9,
   dhcp: 0.75,
   mdns: 0.75,
-  http: 0.65,
+  http: 0.7,
   ssdp: 0.6,
   tcp: 0.55,
 };
@@ -390,6 +390,10 @@ function identifyOs(d: DeviceFacts, k: IdentifyKnowledge): OsClaim | undefined {
   for (const v of facts(d, 'smb.native_os')) add(v.value, v.confidence, 'smb', v.evidence);
   for (const v of [...facts(d, 'http.user_agent'), ...facts(d, 'ssdp.user_agent')]) {
     const os = osFromUserAgent(v.value);
+    if (os !== undefined) add(os, v.confidence, 'http', v.evidence);
+  }
+  for (const v of facts(d, 'http.server')) {
+    const os = osFromServerHeader(v.value);
     if (os !== undefined) add(os, v.confidence, 'http', v.evidence);
   }
   if (cands.length === 0) return undefined;

@@ -47,7 +47,8 @@ export function osFromUserAgent(ua: string): string | undefined {
       // Browsers froze the token at 10.0 for Windows 11 too.
       '10.0': 'Windows 10 / 11',
     };
-    return name[v] ?? 'Windows';
+    // "(6.1)": the resolver reads the NT version, so every edition that reports it stays a candidate.
+    return name[v] !== undefined ? `${name[v]} (${v})` : 'Windows';
   }
   if (/Windows CE|Windows Mobile/.test(ua)) return 'Windows CE';
   const android = /Android (\d+(?:\.\d+)?)/.exec(ua);
@@ -70,4 +71,30 @@ export function dicomImplementation(name: string): ProductToken {
   const m = /^(.*?)[_ -]?v?(\d+(?:[._]\d+)+)$/i.exec(name);
   if (m !== null && (m[1] as string).length >= 2) return { name: m[1] as string, version: (m[2] as string).replace(/_/g, '.') };
   return { name };
+}
+
+/** IIS releases by Windows release (Microsoft's IIS version history): the Server header names the OS. */
+const IIS_OS: Record<string, string> = {
+  '5.0': 'Windows 2000 (5.0)',
+  '5.1': 'Windows XP (5.1)',
+  '6.0': 'Windows Server 2003 (5.2)',
+  '7.0': 'Windows Vista / Server 2008 (6.0)',
+  '7.5': 'Windows 7 / Server 2008 R2 (6.1)',
+  '8.0': 'Windows 8 / Server 2012 (6.2)',
+  '8.5': 'Windows 8.1 / Server 2012 R2 (6.3)',
+  '10.0': 'Windows 10 / 11 / Server 2016 or later (10.0)',
+};
+
+/**
+ * The OS an HTTP Server header states: IIS's version is tied to a Windows release; Apache and
+ * others name the distribution that built them in a comment ("Apache/2.4.29 (Ubuntu)").
+ */
+export function osFromServerHeader(server: string): string | undefined {
+  const iis = /Microsoft-IIS\/(\d+\.\d+)/.exec(server);
+  if (iis !== null) return IIS_OS[iis[1] as string] ?? 'Windows';
+  const comment = /\((Ubuntu|Debian|CentOS|Red Hat|Fedora|Rocky Linux|AlmaLinux|SUSE|Raspbian|Win32|Win64)[^)]*\)/i.exec(server);
+  if (comment === null) return undefined;
+  const c = (comment[1] as string).toLowerCase();
+  if (c === 'win32' || c === 'win64') return 'Windows';
+  return c === 'red hat' ? 'Red Hat Enterprise Linux' : `${comment[1]} Linux`;
 }
