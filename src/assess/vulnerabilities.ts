@@ -704,13 +704,33 @@ function indexOf(kb: Advisories): Index {
   return index;
 }
 
+/**
+ * The knowledge base's vendor names that any candidate's vendor matches: the same few vendor
+ * names recur across a hospital's devices, so the scan over every vendor is done once per set.
+ */
+const vendorSets = new WeakMap<Index, Map<string, ReadonlySet<string>>>();
+function knownVendorsOf(cands: readonly Candidate[], index: Index): ReadonlySet<string> {
+  if (cands.length === 0) return new Set();
+  let memo = vendorSets.get(index);
+  if (memo === undefined) vendorSets.set(index, (memo = new Map()));
+  // Without a vendor, the vendor is looked for in the software's name: the name is then the key.
+  const key = [...new Set(cands.map((c) => (c.vendor !== undefined ? `v:${c.vendor}` : `p:${c.product}`)))].sort().join('\u0000');
+  let set = memo.get(key);
+  if (set === undefined) {
+    set = new Set(index.vendors.filter((v) => v !== '' && cands.some((c) => candidateVendor(c, v) !== undefined)));
+    if (memo.size > 10_000) memo.clear();
+    memo.set(key, set);
+  }
+  return set;
+}
+
 /** Every known vulnerability the subject plausibly has, most certain first. */
 export function matchVulnerabilities(subject: VulnSubject, kb: Advisories): VulnMatch[] {
   const out: VulnMatch[] = [];
   const cands = candidates(subject);
   const covered = new Set<string>();
   const index = indexOf(kb);
-  const vendors = new Set(cands.length > 0 ? index.vendors.filter((v) => v !== '' && cands.some((c) => candidateVendor(c, v) !== undefined)) : []);
+  const vendors = knownVendorsOf(cands, index);
   if (vendors.size > 0) {
     for (const a of kb.advisories) {
       if (!a.products.some((p) => vendors.has(p.vendor))) continue;

@@ -18,7 +18,6 @@ import type { FlowRecord } from '../flow/flow.ts';
 import type { Observation } from '../protocols/observation.ts';
 import { isInternalIp, isIpv4, isUnicastIp } from './address.ts';
 import type { Evidence, Service } from './device.ts';
-import { isGroupAddress } from '../knowledge/oui.ts';
 
 /** One value of one attribute of one endpoint, with how strongly and how often it was said. */
 export interface FactValue {
@@ -66,7 +65,8 @@ export class Endpoint {
   last = -Infinity;
   observations = 0;
   readonly facts = new Map<string, FactValue[]>();
-  readonly services = new Map<string, Service>();
+  /** Keyed by port, + 65536 for UDP. */
+  readonly services = new Map<number, Service>();
   readonly peers = new Set<string>();
   /** Peers not kept once the set was full (counted, so the reach stays roughly right). */
   peersOverflow = { internal: 0, external: 0 };
@@ -98,18 +98,38 @@ export interface DeviceFacts {
   peers: { internal: number; external: number };
 }
 
-function endpointKey(mac: string | undefined, vlan: number | undefined, ip: string | undefined): string {
-  return `${mac ?? ''}|${vlan ?? 0}|${ip ?? ''}`;
-}
-
 function ipKey(vlan: number | undefined, ip: string): string {
   return `${vlan ?? 0}|${ip}`;
 }
 
+/** Address classes, memoised: the flow table hands over the same address strings again and again. */
+const UNICAST = 1;
+const INTERNAL = 2;
+const IPV4 = 4;
+const addressClasses = new Map<string, number>();
+function addressClass(ip: string): number {
+  let c = addressClasses.get(ip);
+  if (c === undefined) {
+    c = (isUnicastIp(ip) ? UNICAST : 0) | (isInternalIp(ip) ? INTERNAL : 0) | (isIpv4(ip) ? IPV4 : 0);
+    if (addressClasses.size >= 200_000) addressClasses.clear();
+    addressClasses.set(ip, c);
+  }
+  return c;
+}
+
+/** The group bit of a MAC's first octet, read from its text without parsing. */
+function isGroupMac(mac: string): boolean {
+  const c = mac.charCodeAt(1);
+  const v = c <= 57 ? c - 48 : (c | 0x20) - 87;
+  return (v & 1) !== 0;
+}
+
 export class InventoryBuilder {
-  private readonly endpoints = new Map<string, Endpoint>();
-  /** MAC → the IPs it carried (ipKey → last seen), to tell hosts from routers. */
-  private readonly macIps = new Map<string, Map<string, number>>();
+  /** Endpoints by VLAN (0: untagged), IP ('' when none) and MAC ('' when none): no key strings built per packet. */
+  private readonly endpoints = new Map<number, Map<string, Map<string, Endpoint>>>();
+  private count = 0;
+  /** MAC → its endpoints that have an IP (up to IPS_PER_MAC), to tell hosts from routers. */
+  private readonly macIps = new Map<string, Endpoint[]>();
   /** Endpoints not kept because the cap was reached. */
   droppedEndpoints = 0;
   private readonly limits: InventoryLimits;
@@ -119,32 +139,37 @@ export class InventoryBuilder {
   }
 
   get endpointCount(): number {
-    return this.endpoints.size;
+    return this.count;
+  }
+
+  private *allEndpoints(): Iterable<Endpoint> {
+    for (const byIp of this.endpoints.values()) for (const byMac of byIp.values()) yield* byMac.values();
   }
 
   private endpoint(mac: string | undefined, vlan: number | undefined, ip: string | undefined): Endpoint | undefined {
-    if (mac !== undefined && (isGroupAddress(mac) || mac === NULL_MAC)) mac = undefined;
-    if (ip !== undefined && !isUnicastIp(ip)) ip = undefined;
+    if (mac !== undefined && (isGroupMac(mac) || mac === NULL_MAC)) mac = undefined;
+    if (ip !== undefined && (addressClass(ip) & UNICAST) === 0) ip = undefined;
     if (mac === undefined && ip === undefined) return undefined;
-    const k = endpointKey(mac, vlan, ip);
-    let e = this.endpoints.get(k);
+    let byIp = this.endpoints.get(vlan ?? 0);
+    if (byIp === undefined) this.endpoints.set(vlan ?? 0, (byIp = new Map()));
+    let byMac = byIp.get(ip ?? '');
+    if (byMac === undefined) byIp.set(ip ?? '', (byMac = new Map()));
+    let e = byMac.get(mac ?? '');
     if (e === undefined) {
-      if (this.endpoints.size >= this.limits.endpoints) {
+      if (this.count >= this.limits.endpoints) {
         this.droppedEndpoints++;
         return undefined;
       }
       e = new Endpoint(mac, ip, vlan);
-      this.endpoints.set(k, e);
-      if (mac !== undefined && ip !== undefined) this.associate(mac, vlan, ip, 0);
+      byMac.set(mac ?? '', e);
+      this.count++;
+      if (mac !== undefined && ip !== undefined) {
+        let list = this.macIps.get(mac);
+        if (list === undefined) this.macIps.set(mac, (list = []));
+        if (list.length < IPS_PER_MAC) list.push(e);
+      }
     }
     return e;
-  }
-
-  private associate(mac: string, vlan: number | undefined, ip: string, t: number): void {
-    let ips = this.macIps.get(mac);
-    if (ips === undefined) this.macIps.set(mac, (ips = new Map()));
-    const k = ipKey(vlan, ip);
-    if (ips.has(k) || ips.size < IPS_PER_MAC) ips.set(k, t);
   }
 
   addObservation(o: Observation): void {
@@ -187,8 +212,6 @@ export class InventoryBuilder {
     const c = this.endpoint(f.clientMac, f.vlan, f.clientIp);
     // A destination that never answered (a scanned address, a directed broadcast) is not known to exist.
     const s = f.serverPackets > 0 ? this.endpoint(f.serverMac, f.vlan, f.serverIp) : undefined;
-    if (c?.mac !== undefined && c.ip !== undefined) this.associate(c.mac, f.vlan, c.ip, f.end);
-    if (s?.mac !== undefined && s.ip !== undefined) this.associate(s.mac, f.vlan, s.ip, f.end);
     if (c !== undefined) {
       c.seen(f.start);
       c.seen(f.end);
@@ -207,16 +230,17 @@ export class InventoryBuilder {
   }
 
   private peer(e: Endpoint, ip: string): void {
-    if (!isUnicastIp(ip)) return;
+    const c = addressClass(ip);
+    if ((c & UNICAST) === 0) return;
     if (e.peers.size < this.limits.peersPerEndpoint) e.peers.add(ip);
     else if (!e.peers.has(ip)) {
-      if (isInternalIp(ip)) e.peersOverflow.internal++;
+      if ((c & INTERNAL) !== 0) e.peersOverflow.internal++;
       else e.peersOverflow.external++;
     }
   }
 
   private service(e: Endpoint, transport: 'tcp' | 'udp', port: number, app: string | undefined): void {
-    const k = `${transport}/${port}`;
+    const k = transport === 'udp' ? port + 65536 : port;
     let sv = e.services.get(k);
     if (sv === undefined) {
       if (e.services.size >= this.limits.servicesPerEndpoint) return;
@@ -230,11 +254,11 @@ export class InventoryBuilder {
   /** MACs that route for others. */
   routers(): Set<string> {
     const out = new Set<string>();
-    for (const [mac, ips] of this.macIps) {
+    for (const [mac, eps] of this.macIps) {
       let v4 = 0;
       let v6 = 0;
-      for (const k of ips.keys()) {
-        if (isIpv4(k.slice(k.indexOf('|') + 1))) v4++;
+      for (const e of eps) {
+        if ((addressClass(e.ip as string) & IPV4) !== 0) v4++;
         else v6++;
       }
       if (v4 > ROUTER_IPV4 || v6 > ROUTER_IPV6) out.add(mac);
@@ -248,9 +272,11 @@ export class InventoryBuilder {
     // Which host MAC owns each IP (the most recent one, if the IP moved between devices).
     const ipOwner = new Map<string, string>();
     const ownerTime = new Map<string, number>();
-    for (const [mac, ips] of this.macIps) {
+    for (const [mac, eps] of this.macIps) {
       if (routers.has(mac)) continue;
-      for (const [k, t] of ips) {
+      for (const e of eps) {
+        const k = ipKey(e.vlan, e.ip as string);
+        const t = e.last;
         if (!ipOwner.has(k) || t > (ownerTime.get(k) ?? -Infinity)) {
           ipOwner.set(k, mac);
           ownerTime.set(k, t);
@@ -278,7 +304,7 @@ export class InventoryBuilder {
       if (g === undefined) groups.set(id, (g = { router, members: [] }));
       g.members.push(e);
     };
-    for (const e of this.endpoints.values()) {
+    for (const e of this.allEndpoints()) {
       const owner = e.ip !== undefined ? ownerOf(e.vlan, e.ip) : undefined;
       if (e.mac !== undefined && !routers.has(e.mac)) {
         // A host MAC: its device, whatever IP it used.
@@ -303,7 +329,7 @@ export class InventoryBuilder {
     const macs = new Set<string>();
     const ips = new Set<string>();
     const facts = new Map<string, FactValue[]>();
-    const services = new Map<string, Service>();
+    const services = new Map<number, Service>();
     const peers = new Set<string>();
     let first = Infinity;
     let last = -Infinity;

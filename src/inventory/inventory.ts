@@ -7,7 +7,7 @@
  */
 import { eolForecast, lifecycleStatus, standardForecastDates, type ForecastPoint, type LifecycleStatus } from '../assess/lifecycle.ts';
 import { assessRisk, type RiskScore } from '../assess/risk.ts';
-import { matchVulnerabilities, type VulnMatch } from '../assess/vulnerabilities.ts';
+import { matchVulnerabilities, type VulnMatch, type VulnSubject } from '../assess/vulnerabilities.ts';
 import type { Advisories } from '../knowledge/advisories.ts';
 import type { DeviceFacts } from './builder.ts';
 import { CATEGORIES, type Category, type Device } from './device.ts';
@@ -49,19 +49,38 @@ function flagsOf(d: DeviceFacts): string[] {
   return flags;
 }
 
+/**
+ * A hospital has hundreds of devices of one model on one firmware: what matches one of them matches
+ * all, so results are shared per distinct subject (the match objects are read-only).
+ */
+const vulnMemo = new WeakMap<Advisories, Map<string, VulnMatch[]>>();
+function vulnerabilitiesOf(subject: VulnSubject, kb: Advisories): VulnMatch[] {
+  let memo = vulnMemo.get(kb);
+  if (memo === undefined) vulnMemo.set(kb, (memo = new Map()));
+  const key = JSON.stringify(subject);
+  let hit = memo.get(key);
+  if (hit === undefined) {
+    hit = matchVulnerabilities(subject, kb);
+    if (memo.size >= 50_000) memo.clear();
+    memo.set(key, hit);
+  }
+  return hit;
+}
+
 export function assessDevice(facts: DeviceFacts, k: InventoryKnowledge, at: Date, leaks: readonly string[] = []): AssessedDevice {
   const device = identify(facts, k);
   const releases = device.os?.releases ?? [];
   const lifecycle = lifecycleStatus(releases, at);
-  const subject = {
+  const subject: VulnSubject = {
     ...(device.vendor !== undefined ? { vendor: device.vendor.value } : {}),
     ...(device.model !== undefined ? { model: device.model.value } : {}),
     ...(device.os !== undefined ? { os: { label: device.os.value, releases } } : {}),
     software: device.software.map((s) => ({ name: s.name, ...(s.version !== undefined ? { version: s.version } : {}), ...(s.vendor !== undefined ? { vendor: s.vendor } : {}) })),
-    services: device.services,
+    // Only what the matcher reads: the flow counts differ between devices that are otherwise alike.
+    services: device.services.map((sv) => ({ transport: sv.transport, port: sv.port, ...(sv.app !== undefined ? { app: sv.app } : {}) })),
     flags: flagsOf(facts),
   };
-  const vulnerabilities = matchVulnerabilities(subject, k.advisories);
+  const vulnerabilities = vulnerabilitiesOf(subject, k.advisories);
   const risk = assessRisk(device, { vulnerabilities, lifecycle, leaks });
   return { ...device, lifecycle, vulnerabilities, risk };
 }

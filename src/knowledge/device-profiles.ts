@@ -268,6 +268,11 @@ class AttributeIndex {
   readonly prefix: { needle: string; c: Compiled }[] = [];
   readonly regex: Compiled[] = [];
   readonly sop = new Map<string, Compiled[]>();
+  /**
+   * All of this attribute's patterns as one alternation: most values (a hostname like "WS-0231")
+   * match none, and one test then replaces dozens. No pattern uses backreferences, so joining is safe.
+   */
+  anyRegex: RegExp | undefined;
 }
 
 interface Lookup {
@@ -280,14 +285,15 @@ const EMPTY: Lookup = { matches: [], partial: [] };
 const MAX_VALUE = 1024;
 
 export interface DeviceProfilesOptions {
-  /** Distinct (attribute, value) results kept (least recently used dropped). Default 65,536. */
+  /** Distinct (attribute, value) results kept (in two generations; the older half dropped). Default 65,536. */
   cacheSize?: number;
 }
 
 export class DeviceProfiles {
   readonly profiles: readonly DeviceProfile[];
   private readonly index = new Map<string, AttributeIndex>();
-  private readonly cache = new Map<string, Lookup>();
+  private cache = new Map<string, Lookup>();
+  private older = new Map<string, Lookup>();
   private readonly cacheSize: number;
   private readonly sop: Map<string, string>;
 
@@ -310,6 +316,9 @@ export class DeviceProfiles {
         }
       });
     });
+    for (const ix of this.index.values()) {
+      if (ix.regex.length > 1) ix.anyRegex = new RegExp(ix.regex.map((c) => `(?:${(c.re as RegExp).source})`).join('|'), 'i');
+    }
   }
 
   /** The knowledge base as shipped (data/device-profiles.json), loaded once. */
@@ -372,21 +381,20 @@ export class DeviceProfiles {
   }
 
   private lookup(attribute: string, rawValue: string): Lookup {
+    // Two generations instead of a strict LRU: deleting from a Map leaves holes that make
+    // "find the oldest" walk over them (quadratic under churn); swapping whole maps never deletes.
     const key = `${attribute}\u0000${rawValue}`;
-    const hit = this.cache.get(key);
-    if (hit !== undefined) {
-      // Refresh recency (Map iteration order is insertion order).
-      this.cache.delete(key);
+    let hit = this.cache.get(key);
+    if (hit === undefined) {
+      hit = this.older.get(key);
+      if (hit === undefined) hit = this.compute(attribute, rawValue);
+      if (this.cache.size >= this.cacheSize / 2) {
+        this.older = this.cache;
+        this.cache = new Map();
+      }
       this.cache.set(key, hit);
-      return hit;
     }
-    const r = this.compute(attribute, rawValue);
-    if (this.cache.size >= this.cacheSize) {
-      const oldest = this.cache.keys().next().value;
-      if (oldest !== undefined) this.cache.delete(oldest);
-    }
-    this.cache.set(key, r);
-    return r;
+    return hit;
   }
 
   private compute(attribute: string, rawValue: string): Lookup {
@@ -417,9 +425,11 @@ export class DeviceProfiles {
     const exact = ix.exact.get(lower);
     if (exact !== undefined) for (const c of exact) add(c, undefined);
     for (const { needle, c } of ix.prefix) if (lower.startsWith(needle)) add(c, undefined);
-    for (const c of ix.regex) {
-      const g = (c.re as RegExp).exec(value);
-      if (g !== null) add(c, g);
+    if (ix.anyRegex === undefined || ix.anyRegex.test(value)) {
+      for (const c of ix.regex) {
+        const g = (c.re as RegExp).exec(value);
+        if (g !== null) add(c, g);
+      }
     }
     if (ix.sop.size > 0) {
       const uid = LEADING_UID.exec(value)?.[1];

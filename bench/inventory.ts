@@ -1,0 +1,129 @@
+/**
+ * What the inventory costs:
+ *  1. throughput: `vigil analyze FILE` with the inventory (default) against `--no-inventory` (the
+ *     sensor alone), same capture, one core, in one run — the issue's goal: < 20% of the sensor's
+ *     packets/s;
+ *  2. scale: 100,000 synthetic devices (each with a DHCP identity, an OS statement, a DICOM or HTTP
+ *     fact and flows to peers) through the builder and the full assessment — bytes per device
+ *     (goal ≤ 5 KB plus bounded evidence) and seconds.
+ *
+ *   node --import tsx --expose-gc bench/inventory.ts FILE.pcap… [--runs N] [--devices N]
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { InventoryBuilder } from '../src/inventory/builder.ts';
+import { assessInventory } from '../src/inventory/inventory.ts';
+import { loadKnowledge } from '../src/knowledge/index.ts';
+import type { FlowRecord } from '../src/flow/flow.ts';
+
+const { values: opts, positionals: files } = parseArgs({
+  allowPositionals: true,
+  options: { runs: { type: 'string', default: '3' }, devices: { type: 'string', default: '100000' } },
+});
+const repo = resolve(import.meta.dirname, '..');
+const RUNS = Math.max(1, Number(opts.runs));
+
+function packetsIn(file: string): number {
+  const m = /Number of packets:\s+(\d+)/.exec(execFileSync('capinfos', ['-c', '-M', file], { encoding: 'utf8' }));
+  return Number(m?.[1] ?? NaN);
+}
+
+function timedOnce(args: string[]): { seconds: number; rssMb: number } {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync('/usr/bin/time', ['-f', 'RSS_KB=%M', 'taskset', '-c', '0', process.execPath, join(repo, 'bin/vigil.js'), ...args], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (r.status !== 0) throw new Error(`vigil ${args.join(' ')} exited with ${r.status}: ${r.stderr.slice(-1000)}`);
+  return { seconds, rssMb: Number(/RSS_KB=(\d+)/.exec(r.stderr)?.[1] ?? NaN) / 1024 };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] as number;
+}
+
+console.log('\nInventory cost on top of the sensor (one core, whole command, median of ' + RUNS + ')\n');
+console.log('| capture | packets | sensor only | sensor + inventory | packets/s | inventory costs | devices |');
+console.log('|---|---:|---:|---:|---:|---:|---:|');
+for (const file of files) {
+  const packets = packetsIn(file);
+  const bare: number[] = [];
+  const full: number[] = [];
+  // Interleaved, so drift of the machine hits both alike.
+  for (let i = 0; i < RUNS; i++) {
+    bare.push(timedOnce(['analyze', file, '--no-progress', '--no-inventory']).seconds);
+    full.push(timedOnce(['analyze', file, '--no-progress']).seconds);
+  }
+  const out = execFileSync(process.execPath, [join(repo, 'bin/vigil.js'), 'analyze', file, '--no-progress', '--devices', '1'], { encoding: 'utf8' });
+  const devices = /Inventory: (\d+) devices/.exec(out)?.[1] ?? '?';
+  const b = median(bare);
+  const f = median(full);
+  console.log(
+    `| ${file.split('/').pop()} | ${packets.toLocaleString('en')} | ${b.toFixed(2)} s | ${f.toFixed(2)} s | ${Math.round(packets / f).toLocaleString('en')} | ${(((f - b) / b) * 100).toFixed(1)}% | ${devices} |`,
+  );
+}
+
+// ---- scale: 100,000 devices ------------------------------------------------------------------------
+const N = Number(opts.devices);
+const gc = (globalThis as { gc?: () => void }).gc;
+const heap = () => {
+  gc?.();
+  return process.memoryUsage().heapUsed;
+};
+const knowledge = loadKnowledge({ knowledgeDir: null });
+// Warm the lazily loaded registries so their size is not counted as the devices'.
+assessInventory(new InventoryBuilder().devices(), knowledge);
+const hex = (n: number, w: number) => n.toString(16).padStart(w, '0');
+const before = heap();
+const t0 = performance.now();
+const b = new InventoryBuilder();
+const ouis = ['00:1b:2c', '00:09:fb', '00:0e:2f', '00:40:a7', '6c:2b:59', '04:0e:3c'];
+for (let i = 0; i < N; i++) {
+  const mac = `${ouis[i % ouis.length]}:${hex((i >> 16) & 0xff, 2)}:${hex((i >> 8) & 0xff, 2)}:${hex(i & 0xff, 2)}`;
+  const ip = `10.${(i >> 16) & 0xff}.${(i >> 8) & 0xff}.${i & 0xff}`;
+  const t = 1_795_000_000 + i;
+  const obs = (attribute: string, value: string, protocol: string, confidence = 0.9) => b.addObservation({ time: t, frame: i, flow: i, protocol, mac, ip, attribute, value, confidence, evidence: `${attribute} in frame ${i}` });
+  obs('dhcp.hostname', `DEV-${i}`, 'dhcp');
+  obs('dhcp.vendor_class', i % 3 === 0 ? 'MSFT 5.0' : 'udhcp 1.19.4', 'dhcp');
+  if (i % 3 === 0) obs('os', 'Windows 7 / Server 2008 R2 SP1 (6.1.7601)', 'ntlmssp');
+  else obs('os', 'Linux 2.2.x-3.x', 'tcp', 0.5);
+  if (i % 2 === 0) obs('dicom.implementation_class_uid', `1.2.840.113619.6.${i % 500}`, 'dicom');
+  else obs('http.server', `Apache/2.4.${i % 60} (Ubuntu)`, 'http');
+  for (let p = 0; p < 4; p++) {
+    const f: FlowRecord = {
+      id: i * 4 + p,
+      start: t,
+      end: t + 1,
+      proto: 'tcp',
+      ipVersion: 4,
+      clientIp: ip,
+      clientPort: 40000 + p,
+      serverIp: `10.200.0.${p + 1}`,
+      serverPort: p === 0 ? 104 : 443,
+      clientMac: mac,
+      serverMac: '00:00:0c:00:00:01',
+      clientPackets: 5,
+      serverPackets: 5,
+      clientBytes: 500,
+      serverBytes: 500,
+      clientPayloadBytes: 200,
+      serverPayloadBytes: 200,
+      tcpState: 'closed',
+      reason: 'closed',
+      firstFrame: i,
+    };
+    b.addFlow(f);
+  }
+}
+const t1 = performance.now();
+const built = heap();
+const facts = b.devices();
+const inv = assessInventory(facts, knowledge);
+const t2 = performance.now();
+const assessed = heap();
+console.log(`\nScale: ${N.toLocaleString('en')} synthetic devices (5 observations and 4 flows each)\n`);
+console.log('| stage | seconds | heap | per device |');
+console.log('|---|---:|---:|---:|');
+console.log(`| builder (observations + flows) | ${((t1 - t0) / 1000).toFixed(2)} | ${((built - before) / 2 ** 20).toFixed(0)} MB | ${((built - before) / N / 1024).toFixed(2)} KB |`);
+console.log(`| devices + assessment (identify, lifecycle, vulnerabilities, risk) | ${((t2 - t1) / 1000).toFixed(2)} | ${((assessed - before) / 2 ** 20).toFixed(0)} MB | ${((assessed - before) / N / 1024).toFixed(2)} KB |`);
+console.log(`\n${inv.summary.devices.toLocaleString('en')} devices assessed; ${gc === undefined ? 'run with --expose-gc for exact heap figures' : 'heap measured after full GC'}`);
