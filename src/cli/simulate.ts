@@ -54,7 +54,7 @@ export async function demoCommand(o: { devices: number; duration: string; seed: 
     const code = await simulateCommand({ devices: o.devices, duration: o.duration, seed: o.seed, start: '2026-11-23T06:00:00Z', catalogue: 'data/simulator/catalogue.json', incidents: 'all', out });
     if (code !== 0) return code;
     process.stderr.write(`vigil demo: analysing ${out} (ground truth in ${join(dir, 'hospital.truth.json')})\n\n`);
-    return await analyzeCommand(out, { progress: true, hosts: 25 });
+    return await analyzeCommand(out, { progress: true, devices: 30 });
   } finally {
     if (o.keep === undefined) rmSync(dir, { recursive: true, force: true });
   }

@@ -106,3 +106,17 @@ test('memory is bounded: values per attribute keep the strongest, endpoints beyo
   assert.equal(b.endpointCount, 10);
   assert.ok(b.droppedEndpoints > 0);
 });
+
+test('a gateway that carries only a few addresses is still a router when a host owns one of them', () => {
+  const b = new InventoryBuilder();
+  const DC = '48:4a:e9:a3:a4:84';
+  const GW = '00:1e:7a:00:02:01';
+  b.addFlow(flow({ clientMac: DC, clientIp: '10.60.1.15', serverMac: GW, serverIp: '10.30.0.9', vlan: 160 }));
+  // The routed copy of the same conversation, tagged with the other VLAN: the gateway's MAC carries the DC's address.
+  b.addFlow(flow({ clientMac: GW, clientIp: '10.60.1.15', serverMac: '00:0e:2f:00:00:09', serverIp: '10.30.0.9', vlan: 130 }));
+  b.addFlow(flow({ clientMac: GW, clientIp: '10.60.1.14', serverMac: '00:0e:2f:00:00:09', serverIp: '10.30.0.9', vlan: 130 }));
+  const devices = b.devices();
+  assert.ok(b.routers().has(GW));
+  const dc = devices.filter((d) => d.ips.includes('10.60.1.15'));
+  assert.deepEqual(dc.map((d) => d.id), [`mac:${DC}`], 'one device for the DC, whatever VLAN tag its packets carried');
+});

@@ -263,6 +263,22 @@ export class InventoryBuilder {
       }
       if (v4 > ROUTER_IPV4 || v6 > ROUTER_IPV6) out.add(mac);
     }
+    // An address seen behind two MACs is one host's own and a router's forwarded: the MAC that
+    // carries more addresses is the router (a gateway for a few remote hosts stays under the count above).
+    const macsOf = new Map<string, Set<string>>();
+    for (const [mac, eps] of this.macIps) {
+      for (const e of eps) {
+        let set = macsOf.get(e.ip as string);
+        if (set === undefined) macsOf.set(e.ip as string, (set = new Set()));
+        set.add(mac);
+      }
+    }
+    for (const macs of macsOf.values()) {
+      if (macs.size < 2) continue;
+      let fewest = Infinity;
+      for (const m of macs) fewest = Math.min(fewest, this.macIps.get(m)?.length ?? 0);
+      for (const m of macs) if ((this.macIps.get(m)?.length ?? 0) > Math.max(1, fewest)) out.add(m);
+    }
     return out;
   }
 
