@@ -20,3 +20,10 @@ export interface Observation {
   confidence: number;
   evidence?: string;
 }
+
+/**
+ * Attributes whose every occurrence is an event, not a repeat: an error answer, a request line.
+ * The sensor does not fold these per (subject, value), because how often they happen — and to whom —
+ * is the evidence (reconnaissance provokes the same "500" a hundred times).
+ */
+export const EVENT_ATTRIBUTES: ReadonlySet<string> = new Set(['http.status', 'http.request', 'dicom.reject', 'dicom.abort', 'hl7.ack_code', 'ftp.error', 'smtp.error']);

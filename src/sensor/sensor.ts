@@ -23,7 +23,7 @@ import {
   type SynDissector,
   type SynIpInfo,
 } from '../protocols/dissector.ts';
-import type { Observation } from '../protocols/observation.ts';
+import { EVENT_ATTRIBUTES, type Observation } from '../protocols/observation.ts';
 
 export interface SensorOptions {
   dissectors: readonly Dissector[];
@@ -417,7 +417,7 @@ export class Sensor {
       mac = flow.serverMacText();
       ip = flow.serverIp;
     }
-    if (!this.opts.allObservations) {
+    if (!this.opts.allObservations && !EVENT_ATTRIBUTES.has(d.attribute)) {
       // The IP names the subject; the MAC only when there is no IP (a DHCP client before its lease).
       if (this.seenCount >= MAX_DEDUPE) {
         // Bounded memory: forget everything and start over (a repeat may then be emitted once more).

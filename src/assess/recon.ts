@@ -1,0 +1,241 @@
+/**
+ * Reconnaissance by error provocation: a host that makes devices answer with errors far more often
+ * than those devices normally do — error-inducing web requests, malformed DICOM associations, HL7
+ * messages rejected, probing of admin pages.
+ *
+ * The ledger is fed the stream (observations that are error answers, and flow records that say who
+ * asked) and keeps, per server and per (client, server) pair, flows and error flows in hourly
+ * buckets (bounded). The judgement is made at the end, against what each device normally does:
+ *
+ *  - each server's normal rate of error answers per flow is learned over the learning period (the first 24 hours of the
+ *    capture, or its first quarter when shorter), smoothed with the median server's rate as a prior
+ *    worth ten flows — a device with little history does not make every error look strange, and one
+ *    noisy device does not make errors look normal everywhere;
+ *  - after the learning period, a client's error answers from a server are compared with what that rate
+ *    predicts for the same number of flows: an excess beyond 3 standard deviations (Poisson) and of
+ *    at least 4 error answers is anomalous for that server;
+ *  - a client anomalous towards one device is a finding; towards several it is a sweep (higher
+ *    severity). The why says how many errors were expected and seen.
+ */
+import type { FlowRecord } from '../flow/flow.ts';
+import type { Observation } from '../protocols/observation.ts';
+import type { Severity } from './finding.ts';
+
+const HOUR = 3600;
+/** Observations that mean "the server answered with an error". */
+export function isErrorAnswer(o: Observation): boolean {
+  switch (o.attribute) {
+    case 'http.status':
+      return o.value.charCodeAt(0) === 52 || o.value.charCodeAt(0) === 53; // 4xx, 5xx
+    case 'dicom.reject':
+    case 'dicom.abort':
+    case 'ftp.error':
+    case 'smtp.error':
+      return true;
+    case 'hl7.ack_code':
+      return o.value === 'AE' || o.value === 'AR' || o.value === 'CE' || o.value === 'CR';
+    default:
+      return false;
+  }
+}
+
+interface Bucket {
+  flows: number;
+  errors: number;
+}
+
+export interface ReconLimits {
+  /** Flows with an error answer waiting for their flow record. */
+  pendingFlows: number;
+  /** (client, server) pairs tracked. */
+  pairs: number;
+  /** Example requests kept per client. */
+  examples: number;
+}
+
+const DEFAULT_LIMITS: ReconLimits = { pendingFlows: 100_000, pairs: 200_000, examples: 6 };
+
+export class ReconLedger {
+  /** flow id → error answers seen in it (until its record arrives). */
+  private readonly pending = new Map<number, { errors: number; kinds: Set<string> }>();
+  /** flow id → a request line the client sent (for the evidence). */
+  private readonly requests = new Map<number, string>();
+  private readonly servers = new Map<string, Map<number, Bucket>>();
+  private readonly pairs = new Map<string, { client: string; clientMac?: string; server: string; buckets: Map<number, Bucket>; kinds: Set<string>; examples: string[] }>();
+  first = Infinity;
+  last = -Infinity;
+  droppedPairs = 0;
+  private readonly limits: ReconLimits;
+
+  constructor(limits: Partial<ReconLimits> = {}) {
+    this.limits = { ...DEFAULT_LIMITS, ...limits };
+  }
+
+  observation(o: Observation): void {
+    if (o.attribute === 'http.request') {
+      if (!this.requests.has(o.flow) && this.requests.size < this.limits.pendingFlows) this.requests.set(o.flow, o.value);
+      return;
+    }
+    if (!isErrorAnswer(o)) return;
+    let p = this.pending.get(o.flow);
+    if (p === undefined) {
+      if (this.pending.size >= this.limits.pendingFlows) return;
+      this.pending.set(o.flow, (p = { errors: 0, kinds: new Set() }));
+    }
+    p.errors++;
+    if (p.kinds.size < 4) p.kinds.add(`${o.attribute} ${o.value.slice(0, 40)}`);
+  }
+
+  flow(f: FlowRecord): void {
+    if (f.start < this.first) this.first = f.start;
+    if (f.end > this.last) this.last = f.end;
+    const p = this.pending.get(f.id);
+    const request = this.requests.get(f.id);
+    if (p !== undefined) this.pending.delete(f.id);
+    if (request !== undefined) this.requests.delete(f.id);
+    // Only conversations an error could come out of: TCP and UDP services that answered.
+    if (f.serverPackets === 0) return;
+    const bucket = Math.floor(f.start / HOUR);
+    const server = f.serverIp;
+    let sb = this.servers.get(server);
+    if (sb === undefined) this.servers.set(server, (sb = new Map()));
+    add(sb, bucket, p?.errors ?? 0);
+    const key = `${f.clientIp}>${server}`;
+    let pair = this.pairs.get(key);
+    if (pair === undefined) {
+      if (this.pairs.size >= this.limits.pairs) {
+        this.droppedPairs++;
+        return;
+      }
+      pair = { client: f.clientIp, server, buckets: new Map(), kinds: new Set(), examples: [] };
+      if (f.clientMac !== undefined) pair.clientMac = f.clientMac;
+      this.pairs.set(key, pair);
+    }
+    add(pair.buckets, bucket, p?.errors ?? 0);
+    if (p !== undefined) {
+      for (const k of p.kinds) if (pair.kinds.size < 6) pair.kinds.add(k);
+      if (request !== undefined && pair.examples.length < this.limits.examples && !pair.examples.includes(request)) pair.examples.push(request);
+    }
+  }
+
+  /** The pairs and servers, for the detector. */
+  view(): { servers: ReadonlyMap<string, ReadonlyMap<number, Bucket>>; pairs: Iterable<{ client: string; clientMac?: string; server: string; buckets: ReadonlyMap<number, Bucket>; kinds: ReadonlySet<string>; examples: readonly string[] }> } {
+    return { servers: this.servers, pairs: this.pairs.values() };
+  }
+}
+
+function add(m: Map<number, Bucket>, bucket: number, errors: number): void {
+  let b = m.get(bucket);
+  if (b === undefined) m.set(bucket, (b = { flows: 0, errors: 0 }));
+  b.flows++;
+  b.errors += errors;
+}
+
+export interface ReconTarget {
+  server: string;
+  flows: number;
+  errors: number;
+  /** Error answers the server's learned rate predicts for that many flows. */
+  expected: number;
+  /** The server's learned error answers per flow (pooled with all servers'). */
+  baseline: number;
+}
+
+export interface ReconFinding {
+  client: string;
+  clientMac?: string;
+  targets: ReconTarget[];
+  severity: Severity;
+  /** In words, with the numbers. */
+  why: string;
+  /** What the errors were ("http.status 500 Internal Server Error") and requests that caused them. */
+  errors: string[];
+  examples: string[];
+  from: number;
+  to: number;
+}
+
+export interface ReconOptions {
+  /** Seconds of capture used to learn normal error rates (default: 24 h, or a quarter of a shorter capture). */
+  learnSeconds?: number;
+  /** Minimum excess error answers towards one server (default 4). */
+  minErrors?: number;
+  /** Standard deviations above the expected count (default 3). */
+  sigmas?: number;
+}
+
+export function detectRecon(ledger: ReconLedger, o: ReconOptions = {}): ReconFinding[] {
+  if (!Number.isFinite(ledger.first)) return [];
+  const span = ledger.last - ledger.first;
+  const learn = o.learnSeconds ?? Math.min(24 * HOUR, span / 4);
+  const learnEnd = Math.floor((ledger.first + learn) / HOUR);
+  const minErrors = o.minErrors ?? 4;
+  const sigmas = o.sigmas ?? 3;
+  const { servers, pairs } = ledger.view();
+
+  // Learned rates: per server, and pooled over all servers (the prior).
+  let allFlows = 0;
+  let allErrors = 0;
+  const learned = new Map<string, Bucket>();
+  for (const [server, buckets] of servers) {
+    const l = { flows: 0, errors: 0 };
+    for (const [b, v] of buckets) {
+      if (b >= learnEnd) continue;
+      l.flows += v.flows;
+      l.errors += v.errors;
+    }
+    learned.set(server, l);
+    allFlows += l.flows;
+    allErrors += l.errors;
+  }
+  // The prior: the median server's rate (one noisy server — a printer whose page links a missing
+  // logo — must not make errors look normal everywhere), or the pooled rate when few servers learned.
+  const rates = [...learned.values()].filter((l) => l.flows >= 5).map((l) => l.errors / l.flows).sort((a, b) => a - b);
+  const prior = rates.length >= 3 ? (rates[Math.floor(rates.length / 2)] as number) : (allErrors + 1) / (allFlows + 2);
+  // A server's rate: its own history with the prior worth 10 flows.
+  const rate = (server: string): number => {
+    const l = learned.get(server) ?? { flows: 0, errors: 0 };
+    return (l.errors + 10 * Math.max(prior, 0.001)) / (l.flows + 10);
+  };
+
+  const byClient = new Map<string, ReconFinding>();
+  for (const pair of pairs) {
+    let flows = 0;
+    let errors = 0;
+    let from = Infinity;
+    let to = -Infinity;
+    for (const [b, v] of pair.buckets) {
+      if (b < learnEnd) continue;
+      flows += v.flows;
+      errors += v.errors;
+      from = Math.min(from, b * HOUR);
+      to = Math.max(to, (b + 1) * HOUR);
+    }
+    if (errors < minErrors) continue;
+    // Error answers per flow: a keep-alive connection can carry many. Poisson around the expectation.
+    const p = rate(pair.server);
+    const expected = flows * p;
+    const sd = Math.sqrt(Math.max(expected, 0.25));
+    if (errors - expected < minErrors || errors <= expected + sigmas * sd) continue;
+    let f = byClient.get(pair.client);
+    if (f === undefined) {
+      f = { client: pair.client, targets: [], severity: 'medium', why: '', errors: [], examples: [], from, to };
+      if (pair.clientMac !== undefined) f.clientMac = pair.clientMac;
+      byClient.set(pair.client, f);
+    }
+    f.targets.push({ server: pair.server, flows, errors, expected: Math.round(expected * 100) / 100, baseline: Math.round(p * 10000) / 10000 });
+    for (const k of pair.kinds) if (!f.errors.includes(k) && f.errors.length < 8) f.errors.push(k);
+    for (const e of pair.examples) if (!f.examples.includes(e) && f.examples.length < 8) f.examples.push(e);
+    f.from = Math.min(f.from, from);
+    f.to = Math.max(f.to, to);
+  }
+  const out = [...byClient.values()];
+  for (const f of out) {
+    f.targets.sort((a, b) => b.errors - a.errors);
+    const total = f.targets.reduce((s, t) => s + t.errors, 0);
+    f.severity = f.targets.length >= 3 ? 'high' : 'medium';
+    const parts = f.targets.slice(0, 4).map((t) => `${t.server}: ${t.errors} error answers in ${t.flows} flows where its normal rate (${t.baseline} per flow) predicts ${t.expected}`);
+    f.why = `${f.client} provoked ${total} error answers from ${f.targets.length} device(s) after the learning period — ${parts.join('; ')}${f.targets.length > 4 ? '; …' : ''}`;
+  }
+  return out.sort((a, b) => b.targets.length - a.targets.length || (b.targets[0]?.errors ?? 0) - (a.targets[0]?.errors ?? 0));
+}
