@@ -12,11 +12,12 @@ import { HostIndex } from '../sensor/hosts.ts';
 import { runSensor, type RunResult } from '../sensor/run.ts';
 import type { Sensor } from '../sensor/sensor.ts';
 import type { FlowRecord } from '../flow/flow.ts';
-import { fmtBytes, formatHosts, formatInventory, formatReport } from './format.ts';
+import { fmtBytes, formatFindings, formatHosts, formatInventory, formatReport } from './format.ts';
 import { InventoryBuilder } from '../inventory/builder.ts';
 import { assessInventory, type Inventory } from '../inventory/inventory.ts';
 import { loadKnowledge } from '../knowledge/index.ts';
 import { inventoryCsv } from '../export/csv.ts';
+import { ReconLedger, detectRecon } from '../assess/recon.ts';
 
 export interface AnalyzeOptions {
   json?: boolean;
@@ -71,6 +72,7 @@ async function analyzeSource(source: ByteSource, name: string, o: AnalyzeOptions
   const out = process.stdout;
   const hosts = o.hosts !== undefined ? new HostIndex() : undefined;
   const inventory = o.inventory !== false ? new InventoryBuilder() : undefined;
+  const recon = o.inventory !== false ? new ReconLedger() : undefined;
   let flowsOut: WriteStream | undefined;
   if (o.flows !== undefined) flowsOut = createWriteStream(o.flows);
   const writeJson = o.json === true;
@@ -96,6 +98,7 @@ async function analyzeSource(source: ByteSource, name: string, o: AnalyzeOptions
         onObservation: (obs) => {
           hosts?.add(obs);
           inventory?.addObservation(obs);
+          recon?.observation(obs);
           if (writeJson) out.write(`${JSON.stringify({ type: 'observation', ...obs })}\n`);
         },
         // Flow records cost an object each: build them only when someone reads them.
@@ -103,6 +106,7 @@ async function analyzeSource(source: ByteSource, name: string, o: AnalyzeOptions
           ? {
               onFlow: (f: FlowRecord) => {
                 inventory?.addFlow(f);
+                recon?.flow(f);
                 if (!writeJson && flowsOut === undefined) return;
                 const line = `${JSON.stringify({ type: 'flow', ...f })}\n`;
                 if (flowsOut !== undefined) flowsOut.write(line);
@@ -140,11 +144,13 @@ async function analyzeSource(source: ByteSource, name: string, o: AnalyzeOptions
     process.stderr.write(`${formatReport(report, seconds)}\n`);
     return 0;
   }
+  const reconFindings = recon !== undefined ? detectRecon(recon) : [];
   if (writeJson && inv !== undefined) {
     for (const d of inv.devices) out.write(`${JSON.stringify({ type: 'device', device: d })}\n`);
     out.write(`${JSON.stringify({ type: 'inventory', ...inv.summary })}\n`);
   }
-  const invText = !writeJson && inv !== undefined ? `${formatInventory(inv, o.devices ?? 40)}\n\n` : '';
+  if (writeJson) for (const r of reconFindings) out.write(`${JSON.stringify({ type: 'recon', ...r })}\n`);
+  const invText = !writeJson && inv !== undefined ? `${formatInventory(inv, o.devices ?? 40)}\n\n${formatFindings(inv, reconFindings)}` : '';
   const summary = `${hostText}${invText}${formatReport(report, seconds)}\n`;
   if (writeJson) {
     out.write(`${JSON.stringify({ type: 'summary', source: name, seconds, ...report })}\n`);

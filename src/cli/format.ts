@@ -3,6 +3,7 @@ import pc from 'picocolors';
 import type { HostSummary } from '../sensor/hosts.ts';
 import type { SensorReport } from '../sensor/sensor.ts';
 import type { Inventory } from '../inventory/inventory.ts';
+import type { ReconFinding } from '../assess/recon.ts';
 
 export function formatHosts(total: number, shown: HostSummary[], maxLines = 10): string {
   const lines: string[] = [];
@@ -120,4 +121,24 @@ export function formatInventory(inv: Inventory, max = 40): string {
     if (unknown > 0) lines.push(pc.dim(`  ${unknown} device(s) revealed no OS with a known lifecycle`));
   }
   return lines.join('\n');
+}
+
+/** Findings that are not about one device's identity: hosts probing devices (and, per device, leaks). */
+export function formatFindings(inv: Inventory, recon: readonly ReconFinding[]): string {
+  const lines: string[] = [];
+  const name = (ip: string): string => {
+    const d = inv.devices.find((x) => x.ips.includes(ip));
+    const label = d?.hostnames[0] ?? d?.type?.value;
+    return label !== undefined ? `${ip} (${label})` : ip;
+  };
+  if (recon.length > 0) {
+    lines.push(pc.bold(`Reconnaissance: ${recon.length} host(s) provoking errors from devices`));
+    for (const r of recon.slice(0, 10)) {
+      const sev = r.severity === 'high' || r.severity === 'critical' ? pc.red(r.severity) : pc.yellow(r.severity);
+      lines.push(`  ${sev}  ${name(r.client)} → ${r.targets.map((t) => `${name(t.server)}: ${t.errors} errors (${t.expected} expected)`).join(', ')}`);
+      if (r.examples.length > 0) lines.push(pc.dim(`        requests: ${r.examples.slice(0, 4).join(' · ')}`));
+    }
+    lines.push('');
+  }
+  return lines.length > 0 ? `${lines.join('\n')}\n` : '';
 }
