@@ -120,3 +120,17 @@ test('a gateway that carries only a few addresses is still a router when a host 
   const dc = devices.filter((d) => d.ips.includes('10.60.1.15'));
   assert.deepEqual(dc.map((d) => d.id), [`mac:${DC}`], 'one device for the DC, whatever VLAN tag its packets carried');
 });
+
+test('a phone that randomises its MAC is one device while it keeps its name; workstations sharing a name are not merged', () => {
+  const b = new InventoryBuilder();
+  b.addObservation(obs({ mac: 'da:a1:19:00:00:01', ip: '10.5.0.20', attribute: 'dhcp.hostname', value: 'Lucas-iPhone' }));
+  b.addObservation(obs({ mac: 'f6:02:aa:10:20:30', ip: '10.5.0.41', attribute: 'dhcp.hostname', value: 'Lucas-iPhone' }));
+  b.addObservation(obs({ mac: '00:1b:2c:00:00:07', ip: '10.5.0.50', attribute: 'dhcp.hostname', value: 'WS01' }));
+  b.addObservation(obs({ mac: '00:1b:2c:00:00:08', ip: '10.5.0.51', attribute: 'dhcp.hostname', value: 'WS01' }));
+  const devices = b.devices();
+  const phone = devices.filter((d) => d.ips.includes('10.5.0.20') || d.ips.includes('10.5.0.41'));
+  assert.equal(phone.length, 1);
+  assert.deepEqual(phone[0]?.macs, ['da:a1:19:00:00:01', 'f6:02:aa:10:20:30']);
+  assert.deepEqual(phone[0]?.ips, ['10.5.0.20', '10.5.0.41']);
+  assert.equal(devices.filter((d) => d.ips.includes('10.5.0.50') || d.ips.includes('10.5.0.51')).length, 2);
+});

@@ -336,6 +336,7 @@ export class InventoryBuilder {
       // Otherwise: a public address behind a router — a peer, not a device of this hospital.
     }
     for (const mac of routers) if (!groups.has(`mac:${mac}`)) groups.set(`mac:${mac}`, { router: true, members: [] });
+    mergeRandomisedMacs(groups);
     const out: DeviceFacts[] = [];
     for (const [id, g] of groups) out.push(this.merge(id, g.router, g.members));
     return out;
@@ -354,7 +355,7 @@ export class InventoryBuilder {
     const overflow = { internal: 0, external: 0 };
     if (id.startsWith('mac:')) macs.add(id.slice(4));
     for (const e of members) {
-      if (e.mac !== undefined && !router && id === `mac:${e.mac}`) macs.add(e.mac);
+      if (e.mac !== undefined && !router && isLocalMac(e.mac) && isLocalMac(id.slice(4))) macs.add(e.mac);
       if (e.ip !== undefined && (!router || id.startsWith('ip:'))) ips.add(e.ip);
       if (e.vlan !== undefined) vlan = e.vlan;
       first = Math.min(first, e.first);
@@ -423,4 +424,47 @@ function compareIp(a: string, b: string): number {
     return 0;
   }
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function isLocalMac(mac: string): boolean {
+  const c = mac.charCodeAt(1);
+  const v = c <= 57 ? c - 48 : (c | 0x20) - 87;
+  return (v & 2) !== 0;
+}
+
+/** Names a device gives itself: the same one on two randomised MACs is the same phone or laptop. */
+const SELF_NAMES = ['dhcp.hostname', 'dhcp.client_id', 'mdns.hostname'];
+
+/**
+ * Phones and laptops randomise their MAC (locally administered addresses) per network or per day;
+ * the name they give themselves in DHCP or mDNS stays. Randomised-MAC devices that claim the same
+ * self-name are one device, keyed by the MAC seen first. (Globally assigned MACs are never merged:
+ * two workstations may share a badly chosen hostname.)
+ */
+function mergeRandomisedMacs(groups: Map<string, { router: boolean; members: Endpoint[] }>): void {
+  const byName = new Map<string, string>();
+  for (const [id, g] of [...groups]) {
+    if (g.router || !id.startsWith('mac:') || !isLocalMac(id.slice(4))) continue;
+    let into: string | undefined;
+    const names: string[] = [];
+    for (const e of g.members) {
+      for (const a of SELF_NAMES) {
+        for (const v of e.facts.get(a) ?? []) {
+          const key = `${a}\u0000${v.value.toLowerCase()}`;
+          names.push(key);
+          into ??= byName.get(key);
+        }
+      }
+    }
+    if (into !== undefined && into !== id) {
+      const target = groups.get(into);
+      if (target !== undefined) {
+        target.members.push(...g.members);
+        groups.delete(id);
+        for (const n of names) if (!byName.has(n)) byName.set(n, into);
+        continue;
+      }
+    }
+    for (const n of names) if (!byName.has(n)) byName.set(n, id);
+  }
 }
