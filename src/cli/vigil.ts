@@ -77,6 +77,29 @@ program
     process.exitCode = await demoCommand(opts);
   });
 
+const report = program.command('report').description('reports to share: manufacturer disclosure of leaking devices');
+report
+  .command('disclosure')
+  .description('per-vendor disclosure reports (Markdown and HTML) of devices that leak their internals, and a hospital-wide summary')
+  .argument('<capture>', 'capture file to analyse')
+  .requiredOption('-o, --out <dir>', 'directory to write <vendor>.md/.html and summary.md/.html into')
+  .option('--vendor <name>', 'only this vendor (name or file slug)')
+  .option('--format <f>', 'md, html or both', 'both')
+  .option('--hospital <name>', 'the reporting hospital, as it should appear in the report')
+  .option('--contact <text>', 'who the manufacturer should answer')
+  .option('--include-addresses', 'keep IP and MAC addresses and host names (internal use: remove before sending)')
+  .option('--as-of <date>', 'assess as of this date (YYYY-MM-DD)', isoDate)
+  .action(async (capture: string, opts: { out: string; vendor?: string; format: string; hospital?: string; contact?: string; includeAddresses?: boolean; asOf?: Date }) => {
+    if (opts.format !== 'md' && opts.format !== 'html' && opts.format !== 'both') {
+      process.stderr.write(`vigil report disclosure: --format must be md, html or both\n`);
+      process.exitCode = 2;
+      return;
+    }
+    const { reportDisclosureCommand } = await import('./report.ts');
+    const { out, format, ...rest } = opts;
+    process.exitCode = await reportDisclosureCommand(capture, { outDir: out, format, ...rest });
+  });
+
 const knowledge = program.command('knowledge').description('reference data: advisories and catalogues Vigil matches devices against');
 knowledge
   .command('import')
