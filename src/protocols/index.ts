@@ -15,9 +15,12 @@ import { smb } from './smb.ts';
 import { snmp } from './snmp.ts';
 import { ssdp } from './ssdp.ts';
 import { tls } from './tls.ts';
+import { ftp } from './ftp.ts';
+import { smtp } from './smtp.ts';
+import { telnet } from './telnet.ts';
 import { createTcpFingerprinter } from './tcp-fingerprint.ts';
 
-export const ALL_DISSECTORS: readonly Dissector[] = [dhcp, dns, dnsTcp, mdns, llmnr, netbios, ssdp, snmp, http, tls, dicom, hl7, smb];
+export const ALL_DISSECTORS: readonly Dissector[] = [dhcp, dns, dnsTcp, mdns, llmnr, netbios, ssdp, snmp, http, tls, dicom, hl7, smb, ftp, smtp, telnet];
 
 /** SYN dissectors keep per-analysis memory (what they already reported): a fresh set for every sensor. */
 export function synDissectors(): SynDissector[] {
