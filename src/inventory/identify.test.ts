@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { InventoryBuilder } from './builder.ts';
 import { identify, sameVendor, type IdentifyKnowledge, type ProfileMatch, type ResolvedOs } from './identify.ts';
-import { dicomImplementation, osFromServerHeader, osFromUserAgent, productTokens } from './signals.ts';
+import { bannerSoftware, dicomImplementation, osFromBanner, osFromServerHeader, osFromUserAgent, productTokens } from './signals.ts';
 import type { Observation } from '../protocols/observation.ts';
 
 /**
@@ -136,6 +136,12 @@ test('product tokens, User-Agent OS and DICOM implementation names', () => {
   assert.equal(osFromServerHeader('Apache/2.4.29 (Ubuntu)'), 'Ubuntu Linux');
   assert.equal(osFromServerHeader('Microsoft-IIS/7.5'), 'Windows 7 / Server 2008 R2 (6.1)');
   assert.equal(osFromServerHeader('nginx/1.18.0'), undefined);
+  assert.equal(osFromBanner('OpenBSD/i386 (oof) (ttyp2) | login:'), 'OpenBSD');
+  assert.equal(osFromBanner('Ubuntu 14.04.6 LTS | server login:'), 'Ubuntu 14.04.6');
+  assert.equal(osFromBanner('Microsoft FTP Service'), 'Windows');
+  assert.deepEqual(bannerSoftware('(vsFTPd 3.0.3)'), { name: 'vsFTPd', version: '3.0.3' });
+  assert.deepEqual(bannerSoftware('mail.example.org ESMTP Postfix (Debian/GNU)'), { name: 'Postfix' });
+  assert.deepEqual(bannerSoftware('pigeon.eyrie.af.mil ESMTP Sendmail 8.8.7/8.8.7'), { name: 'Sendmail', version: '8.8.7' });
   assert.equal(osFromUserAgent('Mozilla/5.0 (Linux; Android 10; SM-G973F)'), 'Android 10');
   assert.equal(osFromUserAgent('Mozilla/5.0 (iPhone; CPU iPhone OS 15_4 like Mac OS X)'), 'iOS 15.4');
   assert.equal(osFromUserAgent('curl/7.68.0'), undefined);

@@ -14,7 +14,7 @@
 import type { OuiAssignment } from '../knowledge/oui.ts';
 import type { DeviceFacts, FactValue } from './builder.ts';
 import type { Category, Claim, Criticality, Device, Evidence, OsClaim, OsRelease, Software } from './device.ts';
-import { dicomImplementation, osFromServerHeader, osFromUserAgent, productTokens } from './signals.ts';
+import { bannerSoftware, dicomImplementation, osFromBanner, osFromServerHeader, osFromUserAgent, productTokens } from './signals.ts';
 
 /** What a device profile says when one of its conditions matches (see data/device-profiles.json). */
 export interface ProfileMatch {
@@ -79,6 +79,8 @@ const OS_SOURCE_WEIGHT: Record<string, number> = {
   mdns: 0.75,
   http: 0.7,
   ssdp: 0.6,
+  // Login and service banners are the administrator's or the vendor's own words about the system.
+  banner: 0.75,
   tcp: 0.55,
 };
 
@@ -396,6 +398,12 @@ function identifyOs(d: DeviceFacts, k: IdentifyKnowledge): OsClaim | undefined {
     const os = osFromServerHeader(v.value);
     if (os !== undefined) add(os, v.confidence, 'http', v.evidence);
   }
+  for (const a of ['telnet.banner', 'ftp.banner', 'smtp.banner', 'ftp.system']) {
+    for (const v of facts(d, a)) {
+      const os = osFromBanner(v.value);
+      if (os !== undefined) add(os, v.confidence, 'banner', v.evidence);
+    }
+  }
   if (cands.length === 0) return undefined;
 
   // Group by agreement; each group's support is the noisy-OR of its members' scores.
@@ -464,5 +472,11 @@ function softwareOf(d: DeviceFacts): Software[] {
     push(t.name, t.version, v.evidence[0]);
   }
   for (const v of facts(d, 'hl7.sending_application')) push(v.value, undefined, v.evidence[0]);
+  for (const a of ['ftp.banner', 'smtp.banner', 'telnet.banner']) {
+    for (const v of facts(d, a)) {
+      const t = bannerSoftware(v.value);
+      if (t !== undefined) push(t.name, t.version, v.evidence[0]);
+    }
+  }
   return out;
 }

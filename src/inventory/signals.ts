@@ -98,3 +98,24 @@ export function osFromServerHeader(server: string): string | undefined {
   if (c === 'win32' || c === 'win64') return 'Windows';
   return c === 'red hat' ? 'Red Hat Enterprise Linux' : `${comment[1]} Linux`;
 }
+
+/**
+ * The OS a login or service banner names (telnet, FTP, SMTP greetings): "OpenBSD/i386 (oof)",
+ * "Ubuntu 14.04.6 LTS", "Microsoft FTP Service", "BusyBox v1.20.2 built-in shell".
+ */
+export function osFromBanner(banner: string): string | undefined {
+  const bsd = /\b(OpenBSD|FreeBSD|NetBSD)(?:\/\w+)?(?:\s+(\d+\.\d+))?/.exec(banner);
+  if (bsd !== null) return bsd[2] !== undefined ? `${bsd[1]} ${bsd[2]}` : bsd[1];
+  const distro = /\b(Ubuntu|Debian GNU\/Linux|CentOS(?: Linux)?|Red Hat Enterprise Linux(?: Server)?|Fedora|Raspbian)(?:\s+(?:release\s+)?(\d+(?:\.\d+)*))?/.exec(banner);
+  if (distro !== null) return distro[2] !== undefined ? `${distro[1]} ${distro[2]}` : `${distro[1]}`;
+  if (/\bMicrosoft (?:FTP Service|ESMTP MAIL Service|Telnet Service)|\bWindows(?: NT)?\b/.test(banner)) return 'Windows';
+  if (/\bBusyBox\b|\bLinux\b/.test(banner)) return 'Linux';
+  return undefined;
+}
+
+/** Service software a banner names: "ProFTPD 1.3.5 Server", "(vsFTPd 3.0.3)", "ESMTP Postfix", "Sendmail 8.8.7/8.8.7". */
+export function bannerSoftware(banner: string): ProductToken | undefined {
+  const m = /\b(ProFTPD|vsFTPd|Pure-FTPd|FileZilla Server|Microsoft FTP Service|wu-ftpd|Serv-U FTP Server|Postfix|Sendmail|Exim|Microsoft ESMTP MAIL Service|OpenSMTPD|BusyBox)\b[\s/,:]*(?:version\s*)?v?(\d+(?:\.\d+)+\w*)?/i.exec(banner);
+  if (m === null) return undefined;
+  return m[2] !== undefined ? { name: m[1] as string, version: m[2] } : { name: m[1] as string };
+}
