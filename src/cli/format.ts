@@ -90,7 +90,7 @@ export function formatInventory(inv: Inventory, max = 40): string {
     .map(([c, n]) => `${n} ${c}`)
     .join(', ');
   lines.push(pc.bold(`Inventory: ${s.devices} devices`) + (cats !== '' ? ` (${cats})` : ''));
-  lines.push(`  ${s.eol} on an end-of-life OS · ${s.withKev} with a known-exploited vulnerability (CISA KEV) · as of ${s.asOf}`);
+  lines.push(`  ${s.eol} on an end-of-life OS · ${s.withKev} with a known-exploited vulnerability (CISA KEV) · ${s.leaking} leaking internals · as of ${s.asOf}`);
   lines.push('');
   lines.push(pc.dim(`${'RISK'.padStart(4)}  ${cut('DEVICE', 22)} ${cut('ADDRESS', 16)} ${cut('VENDOR', 20)} ${cut('TYPE', 24)} ${cut('OS', 30)} ${cut('LIFECYCLE', 18)} VULNERABILITIES`));
   for (const d of inv.devices.slice(0, max)) {
@@ -131,6 +131,26 @@ export function formatFindings(inv: Inventory, recon: readonly ReconFinding[]): 
     const label = d?.hostnames[0] ?? d?.type?.value;
     return label !== undefined ? `${ip} (${label})` : ip;
   };
+  const leaky = inv.devices
+    .map((d) => ({ d, leaks: d.leaks.filter((l) => l.severity !== 'info') }))
+    .filter((x) => x.leaks.length > 0)
+    .sort((a, b) => rankSeverity(b.leaks) - rankSeverity(a.leaks) || b.d.risk.score - a.d.risk.score);
+  if (leaky.length > 0) {
+    lines.push(pc.bold(`Leaks: ${leaky.length} device(s) disclose their internals on the wire`) + pc.dim(' (vigil report disclosure writes the manufacturer reports)'));
+    for (const { d, leaks } of leaky.slice(0, 12)) {
+      const who = `${d.hostnames[0] ?? d.ips[0] ?? d.id}${d.vendor !== undefined ? ` (${d.vendor.value}${d.type !== undefined ? ` ${d.type.value}` : ''})` : ''}`;
+      const top = leaks[0] as (typeof leaks)[number];
+      const sev = top.deviceSeverity === 'high' || top.deviceSeverity === 'critical' ? pc.red(top.deviceSeverity) : top.deviceSeverity === 'medium' ? pc.yellow(top.deviceSeverity) : top.deviceSeverity;
+      const facts = [...new Map(leaks.flatMap((l) => l.facts).map((f) => [`${f.kind}:${f.value}`, f])).values()]
+        .slice(0, 5)
+        .map((f) => `${f.kind.replace('_', ' ')} ${f.value}${f.version !== undefined ? ` ${f.version}` : ''}`)
+        .join(', ');
+      lines.push(`  ${sev.padEnd(8)} ${who}: ${leaks.map((l) => l.title).filter((t, i, a) => a.indexOf(t) === i).slice(0, 3).join('; ')}`);
+      if (facts !== '') lines.push(pc.dim(`           leaked: ${facts}`));
+    }
+    if (leaky.length > 12) lines.push(pc.dim(`  … ${leaky.length - 12} more (--json)`));
+    lines.push('');
+  }
   if (recon.length > 0) {
     lines.push(pc.bold(`Reconnaissance: ${recon.length} host(s) provoking errors from devices`));
     for (const r of recon.slice(0, 10)) {
@@ -141,4 +161,9 @@ export function formatFindings(inv: Inventory, recon: readonly ReconFinding[]): 
     lines.push('');
   }
   return lines.length > 0 ? `${lines.join('\n')}\n` : '';
+}
+
+const SEVERITY_RANK: Record<string, number> = { info: 0, low: 1, medium: 2, high: 3, critical: 4 };
+function rankSeverity(leaks: readonly { deviceSeverity: string }[]): number {
+  return Math.max(...leaks.map((l) => SEVERITY_RANK[l.deviceSeverity] ?? 0));
 }

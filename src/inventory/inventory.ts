@@ -9,6 +9,8 @@ import { eolForecast, lifecycleStatus, standardForecastDates, type ForecastPoint
 import { assessRisk, type RiskScore } from '../assess/risk.ts';
 import { matchVulnerabilities, type VulnMatch, type VulnSubject } from '../assess/vulnerabilities.ts';
 import type { Advisories } from '../knowledge/advisories.ts';
+import { detectLeaks, leakSoftware } from '../assess/leaks.ts';
+import { SEVERITIES, type LeakFinding, type Severity } from '../assess/finding.ts';
 import type { DeviceFacts } from './builder.ts';
 import { CATEGORIES, type Category, type Device } from './device.ts';
 import { identify, type IdentifyKnowledge } from './identify.ts';
@@ -17,8 +19,14 @@ export interface InventoryKnowledge extends IdentifyKnowledge {
   advisories: Advisories;
 }
 
+/** A leak as it matters on this device: the leak's own severity weighed by the device's criticality. */
+export interface DeviceLeak extends LeakFinding {
+  deviceSeverity: Severity;
+}
+
 export interface AssessedDevice extends Device {
   lifecycle: LifecycleStatus;
+  leaks: DeviceLeak[];
   vulnerabilities: VulnMatch[];
   risk: RiskScore;
 }
@@ -30,6 +38,8 @@ export interface InventorySummary {
   byCategory: Record<Category, number>;
   eol: number;
   withKev: number;
+  /** Devices that leak more than version banners (stack traces, SQL, paths, user names …). */
+  leaking: number;
   forecast: ForecastPoint[];
 }
 
@@ -67,8 +77,27 @@ function vulnerabilitiesOf(subject: VulnSubject, kb: Advisories): VulnMatch[] {
   return hit;
 }
 
-export function assessDevice(facts: DeviceFacts, k: InventoryKnowledge, at: Date, leaks: readonly string[] = []): AssessedDevice {
+/** A leak from a pump or a monitor matters more than the same leak from a printer. */
+function deviceSeverity(leak: Severity, criticality: Device['criticality']): Severity {
+  const i = SEVERITIES.indexOf(leak);
+  if (leak === 'info') return 'info';
+  const shift = criticality === 'life-sustaining' ? 1 : criticality === 'support' ? -1 : 0;
+  return SEVERITIES[Math.max(1, Math.min(SEVERITIES.length - 1, i + shift))] as Severity;
+}
+
+export function assessDevice(facts: DeviceFacts, k: InventoryKnowledge, at: Date): AssessedDevice {
   const device = identify(facts, k);
+  const found = detectLeaks(facts);
+  const leaks: DeviceLeak[] = found.map((l) => ({ ...l, deviceSeverity: deviceSeverity(l.severity, device.criticality) }));
+  // Leaked software (a database named in an error, a framework version) is software on the device, and can match advisories.
+  for (const sw of leakSoftware(found)) {
+    const first = sw.name.toLowerCase().split(/[\s/-]/)[0] ?? '';
+    if (device.software.length >= 24 || device.software.some((s) => s.name.toLowerCase().split(/[\s/-]/)[0] === first && (s.version === sw.version || sw.version === undefined))) continue;
+    const origin = found.find((l) => l.facts.some((f) => f.value === sw.name || f.value.startsWith(sw.name)));
+    const ev = origin?.evidence ?? found[0]?.evidence;
+    if (ev === undefined) continue;
+    device.software.push({ name: sw.name, ...(sw.version !== undefined ? { version: sw.version } : {}), evidence: { protocol: ev.protocol, attribute: ev.attribute, value: sw.name, frame: ev.frame, time: ev.time, snippet: ev.snippet } });
+  }
   const releases = device.os?.releases ?? [];
   const lifecycle = lifecycleStatus(releases, at);
   const subject: VulnSubject = {
@@ -81,8 +110,11 @@ export function assessDevice(facts: DeviceFacts, k: InventoryKnowledge, at: Date
     flags: flagsOf(facts),
   };
   const vulnerabilities = vulnerabilitiesOf(subject, k.advisories);
-  const risk = assessRisk(device, { vulnerabilities, lifecycle, leaks });
-  return { ...device, lifecycle, vulnerabilities, risk };
+  // Each kind of serious leak is a way in; version banners alone count once.
+  const serious = [...new Set(found.filter((l) => l.severity !== 'info' && l.severity !== 'low').map((l) => l.title))];
+  const riskLeaks = found.some((l) => l.severity === 'low') ? [...serious, 'version banners'] : serious;
+  const risk = assessRisk(device, { vulnerabilities, lifecycle, leaks: riskLeaks });
+  return { ...device, lifecycle, leaks, vulnerabilities, risk };
 }
 
 export function assessInventory(all: readonly DeviceFacts[], k: InventoryKnowledge, at: Date = new Date()): Inventory {
@@ -101,6 +133,7 @@ export function assessInventory(all: readonly DeviceFacts[], k: InventoryKnowled
       byCategory,
       eol: devices.filter((d) => d.lifecycle.state === 'eol').length,
       withKev: devices.filter((d) => d.vulnerabilities.some((v) => v.kev)).length,
+      leaking: devices.filter((d) => d.leaks.some((l) => l.severity !== 'info' && l.severity !== 'low')).length,
       forecast,
     },
   };

@@ -19,8 +19,11 @@ import { cleanText, maskPersonal, printable } from './redact.ts';
 
 /** A header block larger than this is not HTTP we can use. */
 const MAX_HEAD = 16 * 1024;
-/** Bytes of an error body kept (what the leak detector reads). */
-const ERROR_BODY = 1024;
+/**
+ * Bytes of an error body kept (what the leak detector reads). An ASP.NET error page puts its
+ * "Version Information" line after the stack trace, 2–4 KiB in.
+ */
+const ERROR_BODY = 4096;
 /** Bytes of a 200 HTML page read for its <title>. */
 const TITLE_BODY = 2048;
 /** Compressed bytes inflated at most, and the output cap. */

@@ -20,7 +20,9 @@ import { CATEGORIES, CRITICALITIES, type Category, type Criticality } from '../i
 import type { AssessedDevice } from '../inventory/inventory.ts';
 
 /** An assessed device with its leak findings (compiles whether or not AssessedDevice has `leaks` yet). */
-export type DeviceWithLeaks = AssessedDevice & { leaks: readonly LeakFinding[] };
+export type DeviceWithLeaks = Omit<AssessedDevice, 'leaks'> & { leaks: readonly LeakFinding[] };
+/** What the report reads of a device: its leaks may be missing (no leak detector run) or read-only. */
+type Dev = Omit<AssessedDevice, 'leaks'> & { leaks?: readonly LeakFinding[] };
 
 export interface DisclosureOptions {
   /** The hospital's name, as it signs the report. */
@@ -218,7 +220,7 @@ export const REFERENCES: readonly Reference[] = [
 
 // ─── Helpers ────────────────────────────────────────────────────────────────────────────────────
 
-function leaksOf(d: AssessedDevice & { leaks?: readonly LeakFinding[] }): readonly LeakFinding[] {
+function leaksOf(d: Dev): readonly LeakFinding[] {
   return d.leaks ?? [];
 }
 
@@ -250,7 +252,7 @@ function slugify(s: string): string {
   return slug === '' ? 'vendor' : slug;
 }
 
-function vendorKey(d: AssessedDevice): string {
+function vendorKey(d: Dev): string {
   const v = d.vendor?.value.trim() ?? '';
   return v === '' ? '' : v.toLowerCase();
 }
@@ -269,7 +271,7 @@ interface VendorGroup {
 }
 
 /** Leaking devices grouped by vendor, each group with a unique file slug (assigned in vendor-name order, so stable). */
-function vendorGroups(devices: readonly (AssessedDevice & { leaks?: readonly LeakFinding[] })[]): VendorGroup[] {
+function vendorGroups(devices: readonly (Dev)[]): VendorGroup[] {
   const groups = new Map<string, { names: Map<string, number>; devices: DeviceWithLeaks[] }>();
   for (const d of devices) {
     const leaks = leaksOf(d);
@@ -300,10 +302,10 @@ function vendorGroups(devices: readonly (AssessedDevice & { leaks?: readonly Lea
   return out;
 }
 
-const byRisk = (a: AssessedDevice, b: AssessedDevice): number => b.risk.score - a.risk.score || a.id.localeCompare(b.id);
+const byRisk = (a: Dev, b: Dev): number => b.risk.score - a.risk.score || a.id.localeCompare(b.id);
 
 /** "CT scanner, model X" (what the device is, without saying where it is). */
-function describe(d: AssessedDevice): string {
+function describe(d: Dev): string {
   const parts: string[] = [];
   if (d.type !== undefined && d.type.value.trim() !== '') parts.push(d.type.value.trim());
   if (d.model !== undefined && d.model.value.trim() !== '') parts.push(`model ${d.model.value.trim()}`);
@@ -325,7 +327,7 @@ class Scrubber {
   private readonly addr = new Map<string, string>();
   private readonly names = new Map<string, string>();
   private readonly hasNames: boolean;
-  constructor(all: readonly AssessedDevice[], aliases: ReadonlyMap<string, string>) {
+  constructor(all: readonly Dev[], aliases: ReadonlyMap<string, string>) {
     for (const d of all) {
       const to = aliases.get(d.id) ?? '[hospital device]';
       for (const ip of d.ips) this.addr.set(ip.toLowerCase(), to);
@@ -403,13 +405,13 @@ export function disclosureReports(devices: readonly DeviceWithLeaks[], o: Disclo
   );
 }
 
-function vendorReport(g: VendorGroup, all: readonly AssessedDevice[], o: DisclosureOptions): VendorReport {
+function vendorReport(g: VendorGroup, all: readonly Dev[], o: DisclosureOptions): VendorReport {
   const withAddr = o.includeAddresses === true;
   const devs = [...g.devices].sort(byRisk);
   const aliasOf = new Map<string, string>();
   devs.forEach((d, i) => aliasOf.set(d.id, `device ${aliasLetters(i)}`));
   const scrubber = withAddr ? identity : new Scrubber(all, aliasOf);
-  const alias = (d: AssessedDevice): string => aliasOf.get(d.id) ?? '';
+  const alias = (d: Dev): string => aliasOf.get(d.id) ?? '';
 
   // Devices.
   const devices: ReportDevice[] = devs.map((d) => {
