@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { corpus, hasCorpus } from './helpers/observe.ts';
@@ -94,4 +94,31 @@ test('knowledge import: a good KEV file is kept, a file that is not advisories i
   assert.equal(r.code, 1);
   assert.match(r.stdout + r.stderr, /kev\.json.*(KEV|1)/i);
   assert.equal(`${r.stdout}${r.stderr}`.split('\n').filter((l) => l.includes('notes.json')).length, 1);
+});
+
+test('report disclosure on a simulated hospital under reconnaissance: per-vendor reports without addresses, and the summary', () => {
+  const cap = join(tmp, 'recon.pcap');
+  const sim = vigil(['simulate', '-n', '60', '-d', '3h', '--seed', 'disclosure', '--incidents', 'recon-error-pages', '-o', cap]);
+  assert.equal(sim.code, 0, sim.stderr);
+  const truth = JSON.parse(readFileSync(cap.replace(/\.pcap$/, '.truth.json'), 'utf8')) as { devices: { id: string; ips: string[]; mac: string }[]; incidents: { kind: string; victims: string[] }[] };
+  const out = join(tmp, 'reports');
+  const r = vigil(['report', 'disclosure', cap, '--out', out, '--hospital', 'St. Example']);
+  assert.equal(r.code, 0, r.stderr);
+  const summary = readFileSync(join(out, 'summary.md'), 'utf8');
+  assert.match(summary, /St\. Example/);
+  const files = r.stdout.split('\n').filter((l) => /\.md\b/.test(l));
+  assert.ok(files.length >= 2, r.stdout);
+  // The victims' addresses never appear in what a hospital sends out.
+  const victims = truth.devices.filter((d) => truth.incidents.some((i) => i.kind === 'recon-error-pages' && i.victims.includes(d.id)));
+  assert.ok(victims.length > 0);
+  const all = [summary, ...readdirSync(out).map((f) => readFileSync(join(out, f), 'utf8'))].join('\n');
+  for (const v of victims) {
+    for (const ip of v.ips) assert.ok(!all.includes(ip), `${ip} must not be in the reports`);
+    assert.ok(!all.toLowerCase().includes(v.mac.toLowerCase()));
+  }
+  assert.match(all, /ASP\.NET|Oracle|Tomcat/);
+  // And analyze names the probing host.
+  const a = vigil(['analyze', cap, '--devices', '5']);
+  assert.match(a.stdout, /Reconnaissance: 1 host/);
+  assert.match(a.stdout, /Leaks: \d+ device\(s\) disclose/);
 });

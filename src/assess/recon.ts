@@ -4,7 +4,7 @@
  * messages rejected, probing of admin pages.
  *
  * The ledger is fed the stream (observations that are error answers, and flow records that say who
- * asked) and keeps, per server and per (client, server) pair, flows and error flows in hourly
+ * asked) and keeps, per server and per (client, server) pair, flows and error answers in five-minute
  * buckets (bounded). The judgement is made at the end, against what each device normally does:
  *
  *  - each server's normal rate of error answers per flow is learned over the learning period (the first 24 hours of the
@@ -22,6 +22,8 @@ import type { Observation } from '../protocols/observation.ts';
 import type { Severity } from './finding.ts';
 
 const HOUR = 3600;
+/** Time resolution of the counts: fine enough that a short capture still has a learning period. */
+const BUCKET = 300;
 /** Observations that mean "the server answered with an error". */
 export function isErrorAnswer(o: Observation): boolean {
   switch (o.attribute) {
@@ -95,7 +97,7 @@ export class ReconLedger {
     if (request !== undefined) this.requests.delete(f.id);
     // Only conversations an error could come out of: TCP and UDP services that answered.
     if (f.serverPackets === 0) return;
-    const bucket = Math.floor(f.start / HOUR);
+    const bucket = Math.floor(f.start / BUCKET);
     const server = f.serverIp;
     let sb = this.servers.get(server);
     if (sb === undefined) this.servers.set(server, (sb = new Map()));
@@ -168,7 +170,7 @@ export function detectRecon(ledger: ReconLedger, o: ReconOptions = {}): ReconFin
   if (!Number.isFinite(ledger.first)) return [];
   const span = ledger.last - ledger.first;
   const learn = o.learnSeconds ?? Math.min(24 * HOUR, span / 4);
-  const learnEnd = Math.floor((ledger.first + learn) / HOUR);
+  const learnEnd = Math.floor((ledger.first + learn) / BUCKET);
   const minErrors = o.minErrors ?? 4;
   const sigmas = o.sigmas ?? 3;
   const { servers, pairs } = ledger.view();
@@ -191,7 +193,8 @@ export function detectRecon(ledger: ReconLedger, o: ReconOptions = {}): ReconFin
   // The prior: the median server's rate (one noisy server — a printer whose page links a missing
   // logo — must not make errors look normal everywhere), or the pooled rate when few servers learned.
   const rates = [...learned.values()].filter((l) => l.flows >= 5).map((l) => l.errors / l.flows).sort((a, b) => a - b);
-  const prior = rates.length >= 3 ? (rates[Math.floor(rates.length / 2)] as number) : (allErrors + 1) / (allFlows + 2);
+  // With nothing learned at all, assume errors are rare (1 in 20 flows) rather than even odds.
+  const prior = rates.length >= 3 ? (rates[Math.floor(rates.length / 2)] as number) : allFlows === 0 ? 0.05 : (allErrors + 1) / (allFlows + 2);
   // A server's rate: its own history with the prior worth 10 flows.
   const rate = (server: string): number => {
     const l = learned.get(server) ?? { flows: 0, errors: 0 };
@@ -208,8 +211,8 @@ export function detectRecon(ledger: ReconLedger, o: ReconOptions = {}): ReconFin
       if (b < learnEnd) continue;
       flows += v.flows;
       errors += v.errors;
-      from = Math.min(from, b * HOUR);
-      to = Math.max(to, (b + 1) * HOUR);
+      from = Math.min(from, b * BUCKET);
+      to = Math.max(to, (b + 1) * BUCKET);
     }
     if (errors < minErrors) continue;
     // Error answers per flow: a keep-alive connection can carry many. Poisson around the expectation.
