@@ -24,6 +24,8 @@ import type { Severity } from './finding.ts';
 const HOUR = 3600;
 /** Time resolution of the counts: fine enough that a short capture still has a learning period. */
 const BUCKET = 300;
+/** The last bucket index: 24 h after the first flow and everything later. */
+const MAX_BUCKET = (24 * 3600) / BUCKET;
 /** Observations that mean "the server answered with an error". */
 export function isErrorAnswer(o: Observation): boolean {
   switch (o.attribute) {
@@ -66,6 +68,8 @@ export class ReconLedger {
   private readonly pairs = new Map<string, { client: string; clientMac?: string; server: string; buckets: Map<number, Bucket>; kinds: Set<string>; examples: string[] }>();
   first = Infinity;
   last = -Infinity;
+  /** Bucket number of the first flow (absolute); bucket indices are relative to it. */
+  origin: number | undefined;
   droppedPairs = 0;
   private readonly limits: ReconLimits;
 
@@ -97,7 +101,10 @@ export class ReconLedger {
     if (request !== undefined) this.requests.delete(f.id);
     // Only conversations an error could come out of: TCP and UDP services that answered.
     if (f.serverPackets === 0) return;
-    const bucket = Math.floor(f.start / BUCKET);
+    // Buckets count from the capture's first flow; after the longest learning period (24 h) one bucket
+    // holds the rest, so memory per pair stays bounded however long the capture runs.
+    if (this.origin === undefined) this.origin = Math.floor(f.start / BUCKET);
+    const bucket = Math.max(0, Math.min(MAX_BUCKET, Math.floor(f.start / BUCKET) - this.origin));
     const server = f.serverIp;
     let sb = this.servers.get(server);
     if (sb === undefined) this.servers.set(server, (sb = new Map()));
@@ -170,7 +177,8 @@ export function detectRecon(ledger: ReconLedger, o: ReconOptions = {}): ReconFin
   if (!Number.isFinite(ledger.first)) return [];
   const span = ledger.last - ledger.first;
   const learn = o.learnSeconds ?? Math.min(24 * HOUR, span / 4);
-  const learnEnd = Math.floor((ledger.first + learn) / BUCKET);
+  const origin = ledger.origin ?? Math.floor(ledger.first / BUCKET);
+  const learnEnd = Math.min(MAX_BUCKET, Math.floor((ledger.first + learn) / BUCKET) - origin);
   const minErrors = o.minErrors ?? 4;
   const sigmas = o.sigmas ?? 3;
   const { servers, pairs } = ledger.view();
@@ -211,8 +219,8 @@ export function detectRecon(ledger: ReconLedger, o: ReconOptions = {}): ReconFin
       if (b < learnEnd) continue;
       flows += v.flows;
       errors += v.errors;
-      from = Math.min(from, b * BUCKET);
-      to = Math.max(to, (b + 1) * BUCKET);
+      from = Math.min(from, (origin + b) * BUCKET);
+      to = Math.max(to, b === MAX_BUCKET ? ledger.last : (origin + b + 1) * BUCKET);
     }
     if (errors < minErrors) continue;
     // Error answers per flow: a keep-alive connection can carry many. Poisson around the expectation.
