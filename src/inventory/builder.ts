@@ -177,6 +177,8 @@ export class InventoryBuilder {
     if (e === undefined) return;
     e.seen(o.time);
     e.observations++;
+    // Request lines and status codes are events (the reconnaissance ledger counts them), not identity.
+    if (o.attribute === 'http.request' || o.attribute === 'http.status') return;
     const values = this.factList(e, o.attribute);
     let v = values.find((x) => x.value === o.value);
     if (v === undefined) {
