@@ -2,8 +2,24 @@
 
 const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
+/**
+ * MAC texts already made: a network has a few thousand MACs, and every flow record and
+ * observation names one — the same string instance also hashes once in the maps downstream.
+ */
+const macTexts = new Map<number, string>();
+
 /** 48-bit MAC integer → "aa:bb:cc:dd:ee:ff". */
 export function macToString(mac: number): string {
+  let s = macTexts.get(mac);
+  if (s === undefined) {
+    s = formatMac(mac);
+    if (macTexts.size >= 65_536) macTexts.clear();
+    macTexts.set(mac, s);
+  }
+  return s;
+}
+
+function formatMac(mac: number): string {
   const hi = Math.floor(mac / 0x100000000);
   const lo = mac >>> 0;
   return `${HEX[(hi >>> 8) & 0xff]}:${HEX[hi & 0xff]}:${HEX[lo >>> 24]}:${HEX[(lo >>> 16) & 0xff]}:${HEX[(lo >>> 8) & 0xff]}:${HEX[lo & 0xff]}`;
