@@ -12,31 +12,13 @@
  * signal is a TCP fingerprint never gets a confident OS.
  */
 import type { OuiAssignment } from '../knowledge/oui.ts';
+import type { ProfileMatch } from '../knowledge/device-profiles.ts';
 import type { DeviceFacts, FactValue } from './builder.ts';
 import type { Category, Claim, Criticality, Device, Evidence, OsClaim, OsRelease, Software } from './device.ts';
 import { bannerSoftware, dicomImplementation, osFromBanner, osFromServerHeader, osFromUserAgent, productTokens } from './signals.ts';
 
 /** What a device profile says when one of its conditions matches (see data/device-profiles.json). */
-export interface ProfileMatch {
-  profile: string;
-  vendor?: string;
-  model?: string;
-  productLine?: string;
-  type?: string;
-  modality?: string;
-  /** Software the value names (a DICOM toolkit, a web server) rather than a maker. */
-  software?: string;
-  softwareVersion?: string;
-  category?: Category;
-  criticality?: Criticality;
-  confidence: number;
-  /** Confidence of the type / modality / category claim, when weaker than `confidence`. */
-  typeConfidence?: number;
-  rule: string;
-  attribute: string;
-  value: string;
-  source: string;
-}
+export type { ProfileMatch };
 
 export interface ResolvedOs {
   family: string;
