@@ -13,18 +13,13 @@
  */
 import type { OuiAssignment } from '../knowledge/oui.ts';
 import type { ProfileMatch } from '../knowledge/device-profiles.ts';
+import type { ResolvedOs } from '../assess/lifecycle.ts';
 import type { DeviceFacts, FactValue } from './builder.ts';
 import type { Category, Claim, Criticality, Device, Evidence, OsClaim, OsRelease, Software } from './device.ts';
 import { bannerSoftware, dicomImplementation, osFromBanner, osFromServerHeader, osFromUserAgent, productTokens } from './signals.ts';
 
 /** What a device profile says when one of its conditions matches (see data/device-profiles.json). */
-export type { ProfileMatch };
-
-export interface ResolvedOs {
-  family: string;
-  label: string;
-  releases: OsRelease[];
-}
+export type { ProfileMatch, ResolvedOs };
 
 export interface IdentifyKnowledge {
   oui(mac: string): OuiAssignment | undefined;
