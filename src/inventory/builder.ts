@@ -180,7 +180,13 @@ export class InventoryBuilder {
     // Request lines and status codes are events (the reconnaissance ledger counts them), not identity.
     if (o.attribute === 'http.request' || o.attribute === 'http.status') return;
     const values = this.factList(e, o.attribute);
-    let v = values.find((x) => x.value === o.value);
+    let v: FactValue | undefined;
+    for (let i = 0; i < values.length; i++) {
+      if ((values[i] as FactValue).value === o.value) {
+        v = values[i];
+        break;
+      }
+    }
     if (v === undefined) {
       if (values.length >= (WIDE_ATTRIBUTES[o.attribute] ?? this.limits.valuesPerAttribute)) {
         // Keep the strongest values: replace the weakest if this one is stronger.
