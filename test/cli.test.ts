@@ -1,15 +1,16 @@
 /** The CLI as a user meets it: exit codes, one-line errors, stdin, JSON lines, live capture. */
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { corpus } from './helpers/observe.ts';
 
 const VIGIL = new URL('../bin/vigil.js', import.meta.url).pathname;
 const tmp = mkdtempSync(join(tmpdir(), 'vigil-cli-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
 
 function vigil(args: string[], input?: Buffer) {
   const r = spawnSync(process.execPath, [VIGIL, ...args], { input, encoding: 'utf8', maxBuffer: 64 << 20 });

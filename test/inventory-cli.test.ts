@@ -1,8 +1,8 @@
 /** The inventory as `vigil analyze` delivers it: the table, --json device lines, --csv, and knowledge import. */
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { corpus, hasCorpus } from './helpers/observe.ts';
@@ -10,6 +10,7 @@ import type { AssessedDevice } from '../src/inventory/inventory.ts';
 
 const VIGIL = new URL('../bin/vigil.js', import.meta.url).pathname;
 const tmp = mkdtempSync(join(tmpdir(), 'vigil-inv-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
 const skip = hasCorpus() ? false : 'needs ../shared/corpus';
 
 function vigil(args: string[]) {

@@ -1,8 +1,8 @@
 /** The simulator: deterministic, valid on the wire (tshark finds nothing wrong), and readable by the sensor. */
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { simulate, type Truth } from '../src/simulate/simulate.ts';
@@ -13,6 +13,7 @@ import { execFileSync } from 'node:child_process';
 
 const CATALOGUE = new URL('./fixtures/mini-catalogue.json', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'vigil-sim-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
 
 async function run(name: string, seed: string, devices = 30, duration = 6 * 3600, incidents = 'none'): Promise<{ path: string; truth: Truth; sha: string }> {
   const path = join(dir, `${name}.pcap`);

@@ -1,6 +1,6 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { simulate } from '../simulate/simulate.ts';
@@ -13,6 +13,7 @@ import type { Observation } from '../protocols/observation.ts';
 import type { FlowRecord } from '../flow/flow.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'vigil-recon-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
 
 async function ledgerOf(incidents: string) {
   const out = join(dir, `${incidents}.pcap`);
