@@ -1,0 +1,70 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { BaselineLedger, detectBaselineDeviations, type BaselineDevice } from './baseline.ts';
+import type { FlowRecord } from '../flow/flow.ts';
+
+const H = 3600;
+const T0 = 1_800_000_000;
+let id = 0;
+function flow(client: string, server: string, port: number, t: number, app?: string, answered = true): FlowRecord {
+  const f: FlowRecord = { id: ++id, start: t, end: t + 1, proto: 'tcp', ipVersion: 4, clientIp: client, clientPort: 50000, serverIp: server, serverPort: port, clientPackets: 5, serverPackets: answered ? 5 : 0, clientBytes: 500, serverBytes: 500, clientPayloadBytes: 100, serverPayloadBytes: 100, reason: 'closed', firstFrame: id };
+  if (app !== undefined) f.app = app;
+  return f;
+}
+
+/** Three CT scanners sending studies to the PACS and logging on to the DC for two days. */
+function hospital(): { ledger: BaselineLedger; devices: BaselineDevice[] } {
+  const ledger = new BaselineLedger();
+  const devices: BaselineDevice[] = [
+    { id: 'ct1', ips: ['10.1.0.11'], name: 'CT-01', group: 'CT scanner' },
+    { id: 'ct2', ips: ['10.1.0.12'], name: 'CT-02', group: 'CT scanner' },
+    { id: 'ct3', ips: ['10.1.0.13'], name: 'CT-03', group: 'CT scanner' },
+    { id: 'pacs', ips: ['10.6.0.10'], name: 'PACS01', group: 'PACS' },
+    { id: 'dc', ips: ['10.6.0.15'], name: 'DC01', group: 'Windows server' },
+  ];
+  for (let h = 0; h < 48; h++) {
+    for (const ct of ['10.1.0.11', '10.1.0.12']) {
+      ledger.flow(flow(ct, '10.6.0.10', 104, T0 + h * H + 60, 'dicom'));
+      if (h % 8 === 0) ledger.flow(flow(ct, '10.6.0.15', 445, T0 + h * H + 120, 'smb'));
+    }
+    // CT-03 only ever sends studies; it never logged on to the DC during learning.
+    ledger.flow(flow('10.1.0.13', '10.6.0.10', 104, T0 + h * H + 90, 'dicom'));
+  }
+  return { ledger, devices };
+}
+
+test('ordinary habits, learned per device and per group, raise nothing — even a habit only its peers had', () => {
+  const { ledger, devices } = hospital();
+  // After learning CT-03 logs on to the DC, as its peers always did: the group's baseline covers it.
+  ledger.flow(flow('10.1.0.13', '10.6.0.15', 445, T0 + 30 * H, 'smb'));
+  assert.deepEqual(detectBaselineDeviations(ledger, devices), []);
+});
+
+test('a CT scanner that opens SMB to another scanner, DICOM to the Internet, and a newcomer with no group', () => {
+  const { ledger, devices } = hospital();
+  ledger.flow(flow('10.1.0.11', '10.1.0.12', 445, T0 + 30 * H, 'smb'));
+  ledger.flow(flow('10.1.0.12', '203.0.113.2', 11112, T0 + 31 * H, 'dicom'));
+  ledger.flow(flow('10.1.0.99', '10.1.0.11', 22, T0 + 32 * H));
+  // A scan's unanswered probes are not habits and not alerts here (the scan is the recon detector's).
+  ledger.flow(flow('10.1.0.11', '10.6.0.99', 23, T0 + 33 * H, undefined, false));
+  const all = [...devices, { id: 'rogue', ips: ['10.1.0.99'], name: '10.1.0.99', group: '' }];
+  const alerts = detectBaselineDeviations(ledger, all);
+  assert.deepEqual(
+    alerts.map((a) => `${a.kind} ${a.device}`),
+    ['new-destination ct1', 'new-service ct2', 'new-device rogue'],
+  );
+  assert.match(alerts[0]?.text ?? '', /^CT-01 \(CT scanner\) talked to a destination no CT scanner talked to in the learning period: tcp\/445 \(smb\) to CT-02$/);
+  assert.match(alerts[1]?.text ?? '', /never seen for it or any of its 2 peers \(CT scanner\).*tcp\/11112 \(dicom\) to 203\.0\.113\.2/);
+  assert.match(alerts[2]?.text ?? '', /type unknown/);
+});
+
+test('memory is bounded: edges per client and clients', () => {
+  const ledger = new BaselineLedger({ clients: 10, edgesPerClient: 5 });
+  for (let i = 0; i < 50; i++) ledger.flow(flow('10.0.0.1', `10.9.0.${i}`, 80, T0 + i));
+  for (let i = 0; i < 50; i++) ledger.flow(flow(`10.0.1.${i}`, '10.9.0.1', 80, T0 + i));
+  const { clients } = ledger.view();
+  assert.ok(clients.size <= 10);
+  assert.equal(clients.get('10.0.0.1')?.edges.size, 5);
+  assert.equal(clients.get('10.0.0.1')?.overflow, 45);
+  assert.ok(ledger.dropped > 0);
+});
