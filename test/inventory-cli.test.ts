@@ -14,7 +14,7 @@ after(() => rmSync(tmp, { recursive: true, force: true }));
 const skip = hasCorpus() ? false : 'needs ../shared/corpus';
 
 function vigil(args: string[]) {
-  const r = spawnSync(process.execPath, [VIGIL, ...args], { encoding: 'utf8', maxBuffer: 64 << 20, env: { ...process.env, VIGIL_DATA_DIR: tmp } });
+  const r = spawnSync(process.execPath, [VIGIL, ...args], { encoding: 'utf8', maxBuffer: 64 << 20, env: { ...process.env, VIGIL_DATA_DIR: tmp, NO_COLOR: '1', FORCE_COLOR: '' } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -122,4 +122,20 @@ test('report disclosure on a simulated hospital under reconnaissance: per-vendor
   const a = vigil(['analyze', cap, '--devices', '5']);
   assert.match(a.stdout, /Reconnaissance: 1 host/);
   assert.match(a.stdout, /Leaks: \d+ device\(s\) disclose/);
+});
+
+test('behaviour: a short capture only learns, and says how to detect sooner; --learn detects after it', () => {
+  const cap = join(tmp, 'short.pcap');
+  assert.equal(vigil(['simulate', '-n', '40', '-d', '2h', '--seed', 'learn', '--incidents', 'smb-lateral-movement', '-o', cap]).code, 0);
+  const a = vigil(['analyze', cap, '--devices', '1']);
+  assert.match(a.stdout, /Behaviour learning only: the capture spans .*--learn \d+[mh]/);
+  const b = vigil(['analyze', cap, '--devices', '1', '--learn', '1h', '--json']);
+  assert.equal(b.code, 0, b.stderr);
+  const alerts = b.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { type: string; alert?: { kind: string; text: string } })
+    .filter((l) => l.type === 'behaviour');
+  // The lateral movement: one workstation opening SMB to several modalities after the learning hour.
+  assert.ok(alerts.some((l) => /tcp\/445 \(smb\) to [A-Z].*tcp\/445 \(smb\) to [A-Z].*tcp\/445 \(smb\) to [A-Z]/.test(l.alert?.text ?? '')), JSON.stringify(alerts.map((l) => l.alert?.text)));
 });

@@ -9,7 +9,7 @@
  * The ledger records, per client address, the (server, service) edges it used — first time and
  * count, bounded per client — and which addresses were seen at all. Judgement comes at the end,
  * once the inventory has named the devices and their types:
- *  - learning period: the first 24 hours of the capture, or its first half when shorter;
+ *  - learning period: the first 24 hours of the capture (configurable);
  *  - a service (port) a device uses after it, never used in learning by the device nor by any device
  *    of its peer group → alert ("new service");
  *  - a server no device of the group ever talked to, on a clinical protocol (DICOM, HL7, SMB), or on
@@ -37,6 +37,9 @@ export interface BaselineLimits {
   clients: number;
   edgesPerClient: number;
 }
+
+/** The default learning period: one day, so shift changes and nightly jobs are part of normal. */
+export const LEARN_SECONDS = 24 * 3600;
 
 const DEFAULT_LIMITS: BaselineLimits = { clients: 200_000, edgesPerClient: 1024 };
 
@@ -133,9 +136,8 @@ function split(key: string): { server: string; service: string; port: number } {
 
 export function detectBaselineDeviations(ledger: BaselineLedger, devices: readonly BaselineDevice[], o: BaselineOptions = {}): BaselineAlert[] {
   if (!Number.isFinite(ledger.first)) return [];
-  const span = ledger.last - ledger.first;
-  // A day has a rhythm (shift changes, nightly backups): learn a whole one when the capture allows.
-  const learnEnd = ledger.first + (o.learnSeconds ?? Math.min(24 * 3600, span / 2));
+  // A day has a rhythm (shift changes, nightly backups): learn a whole one unless told otherwise.
+  const learnEnd = ledger.first + (o.learnSeconds ?? LEARN_SECONDS);
   const { clients, seen } = ledger.view();
   const byIp = new Map<string, BaselineDevice>();
   for (const d of devices) for (const ip of d.ips) byIp.set(ip, d);
@@ -144,6 +146,7 @@ export function detectBaselineDeviations(ledger: BaselineLedger, devices: readon
 
   // Baselines: per device and per group, the services and servers of the learning period.
   const devServices = new Map<string, Set<string>>();
+  const devEdges = new Map<string, Set<string>>();
   const groupServices = new Map<string, Set<string>>();
   const groupServers = new Map<string, Set<string>>();
   /** (server, service) pairs of the group: SMB to the file server is habit, SMB to a building controller is not. */
@@ -160,6 +163,8 @@ export function detectBaselineDeviations(ledger: BaselineLedger, devices: readon
       if (e.first >= learnEnd) continue;
       const { server, service } = split(key);
       add(devServices, d.id, service);
+      add(devEdges, d.id, key);
+      if (d.group === '') continue;
       add(groupServices, d.group, service);
       add(groupServers, d.group, server);
       add(groupEdges, d.group, key);
@@ -185,8 +190,10 @@ export function detectBaselineDeviations(ledger: BaselineLedger, devices: readon
     const d = byIp.get(ip);
     if (d === undefined) continue;
     const mine = devServices.get(d.id);
-    const group = groupServices.get(d.group);
-    const servers = groupServers.get(d.group);
+    // No type, no group: the device is compared with its own history only.
+    const group = d.group === '' ? mine : groupServices.get(d.group);
+    const servers = d.group === '' ? new Set([...(devEdges.get(d.id) ?? [])].map((k) => split(k).server)) : groupServers.get(d.group);
+    const edges = d.group === '' ? devEdges.get(d.id) : groupEdges.get(d.group);
     const learned = mine !== undefined || (d.group !== '' && group !== undefined);
     if (!learned) continue; // nothing to compare with: a new device, reported as such above
     for (const [key, e] of c.edges) {
@@ -198,7 +205,7 @@ export function detectBaselineDeviations(ledger: BaselineLedger, devices: readon
         continue;
       }
       const sensitive = (e.app !== undefined && SENSITIVE_APPS.has(e.app)) || SENSITIVE_PORTS.has(port);
-      const known = sensitive ? (groupEdges.get(d.group)?.has(key) ?? false) : (servers?.has(server) ?? false);
+      const known = sensitive ? (edges?.has(key) ?? false) : (servers?.has(server) ?? false);
       if (!known && (sensitive || !isInternalIp(server))) raise('new-destination', d, e.first, label);
     }
   }
@@ -211,7 +218,7 @@ export function detectBaselineDeviations(ledger: BaselineLedger, devices: readon
     const who = `${d.name} (${d.group === '' ? 'type unknown' : d.group})`;
     const never = peers > 0 ? `never seen for it or any of its ${peers} peer${peers === 1 ? '' : 's'} (${d.group})` : 'never seen for it';
     if (a.kind === 'new-service') a.text = `${who} used a service ${never} in the learning period: ${a.what.join('; ')}`;
-    else if (a.kind === 'new-destination') a.text = `${who} talked to a destination no ${d.group} talked to in the learning period: ${a.what.join('; ')}`;
+    else if (a.kind === 'new-destination') a.text = `${who} talked to a destination ${d.group === '' ? 'it never talked to' : `no ${d.group} talked to`} in the learning period: ${a.what.join('; ')}`;
     else a.text = `${who} appeared after the learning period, with no peer group to compare it with (${a.what.join('; ')})`;
   }
   return out.sort((x, y) => x.time - y.time);

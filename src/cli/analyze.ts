@@ -18,6 +18,7 @@ import { assessInventory, type Inventory } from '../inventory/inventory.ts';
 import { loadKnowledge } from '../knowledge/index.ts';
 import { inventoryCsv } from '../export/csv.ts';
 import { ReconLedger, detectRecon } from '../assess/recon.ts';
+import { BaselineLedger, detectBaselineDeviations, LEARN_SECONDS } from '../behavior/baseline.ts';
 
 export interface AnalyzeOptions {
   json?: boolean;
@@ -33,6 +34,8 @@ export interface AnalyzeOptions {
   csv?: string;
   /** Assess end of life as of this date (default: today). */
   asOf?: Date;
+  /** Seconds of capture that learn normal behaviour before deviations are reported (default 24 h). */
+  learn?: number;
   /** Directory of imported advisories (vigil knowledge import); default the user's data directory. */
   knowledgeDir?: string;
 }
@@ -73,6 +76,7 @@ async function analyzeSource(source: ByteSource, name: string, o: AnalyzeOptions
   const hosts = o.hosts !== undefined ? new HostIndex() : undefined;
   const inventory = o.inventory !== false ? new InventoryBuilder() : undefined;
   const recon = o.inventory !== false ? new ReconLedger() : undefined;
+  const baseline = o.inventory !== false ? new BaselineLedger() : undefined;
   let flowsOut: WriteStream | undefined;
   if (o.flows !== undefined) flowsOut = createWriteStream(o.flows);
   const writeJson = o.json === true;
@@ -107,6 +111,7 @@ async function analyzeSource(source: ByteSource, name: string, o: AnalyzeOptions
               onFlow: (f: FlowRecord) => {
                 inventory?.addFlow(f);
                 recon?.flow(f);
+                baseline?.flow(f);
                 if (!writeJson && flowsOut === undefined) return;
                 const line = `${JSON.stringify({ type: 'flow', ...f })}\n`;
                 if (flowsOut !== undefined) flowsOut.write(line);
@@ -145,12 +150,26 @@ async function analyzeSource(source: ByteSource, name: string, o: AnalyzeOptions
     return 0;
   }
   const reconFindings = recon !== undefined ? detectRecon(recon) : [];
+  const behaviour =
+    baseline !== undefined && inv !== undefined
+      ? detectBaselineDeviations(
+          baseline,
+          inv.devices
+            .filter((d) => d.ips.length > 0)
+            // A peer group only where the type is known with some confidence: a guess would hide a stranger among strangers.
+            .map((d) => ({ id: d.id, ips: d.ips, name: d.hostnames[0] ?? d.ips[0] ?? d.id, group: d.type !== undefined && d.type.confidence >= 0.5 ? d.type.value : '' })),
+          { learnSeconds: o.learn ?? LEARN_SECONDS },
+        )
+      : [];
+  const span = baseline !== undefined && Number.isFinite(baseline.first) ? baseline.last - baseline.first : 0;
+  const learning = baseline !== undefined && span <= (o.learn ?? LEARN_SECONDS) ? { span, learn: o.learn ?? LEARN_SECONDS } : undefined;
   if (writeJson && inv !== undefined) {
     for (const d of inv.devices) out.write(`${JSON.stringify({ type: 'device', device: d })}\n`);
     out.write(`${JSON.stringify({ type: 'inventory', ...inv.summary })}\n`);
   }
   if (writeJson) for (const r of reconFindings) out.write(`${JSON.stringify({ type: 'recon', ...r })}\n`);
-  const invText = !writeJson && inv !== undefined ? `${formatInventory(inv, o.devices ?? 40)}\n\n${formatFindings(inv, reconFindings)}` : '';
+  if (writeJson) for (const b of behaviour) out.write(`${JSON.stringify({ type: 'behaviour', alert: b })}\n`);
+  const invText = !writeJson && inv !== undefined ? `${formatInventory(inv, o.devices ?? 40)}\n\n${formatFindings(inv, reconFindings, behaviour, learning)}` : '';
   const summary = `${hostText}${invText}${formatReport(report, seconds)}\n`;
   if (writeJson) {
     out.write(`${JSON.stringify({ type: 'summary', source: name, seconds, ...report })}\n`);

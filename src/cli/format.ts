@@ -4,6 +4,7 @@ import type { HostSummary } from '../sensor/hosts.ts';
 import type { SensorReport } from '../sensor/sensor.ts';
 import type { Inventory } from '../inventory/inventory.ts';
 import type { ReconFinding } from '../assess/recon.ts';
+import type { BaselineAlert } from '../behavior/baseline.ts';
 
 export function formatHosts(total: number, shown: HostSummary[], maxLines = 10): string {
   const lines: string[] = [];
@@ -124,7 +125,7 @@ export function formatInventory(inv: Inventory, max = 40): string {
 }
 
 /** Findings that are not about one device's identity: hosts probing devices (and, per device, leaks). */
-export function formatFindings(inv: Inventory, recon: readonly ReconFinding[]): string {
+export function formatFindings(inv: Inventory, recon: readonly ReconFinding[], behaviour: readonly BaselineAlert[] = [], learning?: { span: number; learn: number }): string {
   const lines: string[] = [];
   const name = (ip: string): string => {
     const d = inv.devices.find((x) => x.ips.includes(ip));
@@ -160,10 +161,32 @@ export function formatFindings(inv: Inventory, recon: readonly ReconFinding[]): 
     }
     lines.push('');
   }
+  if (learning !== undefined) {
+    const half = learning.span / 2;
+    const hint = half >= 3600 ? `${Math.floor(half / 3600)}h` : `${Math.max(1, Math.floor(half / 60))}m`;
+    lines.push(pc.bold('Behaviour') + pc.dim(` learning only: the capture spans ${fmtDuration(learning.span)} and the first ${fmtDuration(learning.learn)} learn what is normal (--learn ${hint} learns over the first ${hint} and detects after; a day's rhythm is then only partly known)`));
+    lines.push('');
+  }
+  if (behaviour.length > 0) {
+    lines.push(pc.bold(`Behaviour: ${behaviour.length} departure(s) from what devices and their peers did in the learning period`));
+    for (const b of behaviour.slice(0, 15)) {
+      lines.push(`  ${new Date(b.time * 1000).toISOString().slice(0, 16).replace('T', ' ')}  ${b.text.length > 240 ? `${b.text.slice(0, 239)}…` : b.text}`);
+    }
+    if (behaviour.length > 15) lines.push(pc.dim(`  … ${behaviour.length - 15} more (--json)`));
+    lines.push('');
+  }
   return lines.length > 0 ? `${lines.join('\n')}\n` : '';
 }
 
 const SEVERITY_RANK: Record<string, number> = { info: 0, low: 1, medium: 2, high: 3, critical: 4 };
 function rankSeverity(leaks: readonly { deviceSeverity: string }[]): number {
   return Math.max(...leaks.map((l) => SEVERITY_RANK[l.deviceSeverity] ?? 0));
+}
+
+/** "90s", "30m", "24h", "7d" or plain seconds → seconds; NaN when unreadable. */
+export function parseDuration(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([smhd]?)$/.exec(text.trim());
+  if (m === null) return NaN;
+  const n = Number(m[1]);
+  return n * ({ '': 1, s: 1, m: 60, h: 3600, d: 86400 }[m[2] as '' | 's' | 'm' | 'h' | 'd'] ?? NaN);
 }

@@ -1,4 +1,5 @@
 /** `vigil simulate`: argument checking and a one-line report; the work is in src/simulate. */
+import { parseDuration } from './format.ts';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -6,13 +7,7 @@ import { analyzeCommand } from './analyze.ts';
 import { simulate } from '../simulate/simulate.ts';
 import { installRoot } from '../knowledge/paths.ts';
 
-/** "90s", "30m", "24h", "7d" or plain seconds → seconds; NaN when unreadable. */
-export function parseDuration(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([smhd]?)$/.exec(text.trim());
-  if (m === null) return NaN;
-  const n = Number(m[1]);
-  return n * ({ '': 1, s: 1, m: 60, h: 3600, d: 86400 }[m[2] as '' | 's' | 'm' | 'h' | 'd'] ?? NaN);
-}
+export { parseDuration };
 
 export async function simulateCommand(o: { devices: number; duration: string; seed: string; start: string; catalogue: string; maxPackets?: number; incidents: string; out: string }): Promise<number> {
   const duration = parseDuration(o.duration);

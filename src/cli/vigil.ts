@@ -1,6 +1,7 @@
 /** The `vigil` command line. */
 import { Command, InvalidArgumentError } from 'commander';
 import { analyzeCommand, captureCommand } from './analyze.ts';
+import { parseDuration } from './format.ts';
 
 function positiveInt(v: string): number {
   const n = Number(v);
@@ -12,6 +13,12 @@ function isoDate(v: string): Date {
   const d = new Date(`${v}T00:00:00Z`);
   if (!/^\d{4}-\d{2}-\d{2}$/.test(v) || Number.isNaN(d.getTime())) throw new InvalidArgumentError('expected a date as YYYY-MM-DD');
   return d;
+}
+
+function learnDuration(v: string): number {
+  const s = parseDuration(v);
+  if (!(s > 0)) throw new InvalidArgumentError('expected a duration such as 90m, 24h or 2d');
+  return s;
 }
 
 const program = new Command();
@@ -28,9 +35,10 @@ program
   .option('--devices <n>', 'devices to show in the inventory table', positiveInt, 40)
   .option('--csv <file>', 'write the inventory as CSV to a file (- for stdout, instead of the table)')
   .option('--as-of <date>', 'assess end of life as of this date (YYYY-MM-DD; default today)', isoDate)
+  .option('--learn <duration>', 'capture time that learns normal behaviour before departures are reported (90m, 24h, 2d)', learnDuration)
   .option('--no-inventory', 'report observations only, without building the device inventory')
   .option('--hosts <n>', 'also show the protocol-level view of the first n hosts', positiveInt)
-  .action(async (capture: string, opts: { json?: boolean; flows?: string; allObservations?: boolean; progress: boolean; hosts?: number; devices: number; csv?: string; asOf?: Date; inventory: boolean }) => {
+  .action(async (capture: string, opts: { json?: boolean; flows?: string; allObservations?: boolean; progress: boolean; hosts?: number; devices: number; csv?: string; asOf?: Date; inventory: boolean; learn?: number }) => {
     process.exitCode = await analyzeCommand(capture, opts);
   });
 
