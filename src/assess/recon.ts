@@ -14,6 +14,8 @@
  *  - after the learning period, a client's error answers from a server are compared with what that rate
  *    predicts for the same number of flows: an excess beyond 3 standard deviations (Poisson) and of
  *    at least 4 error answers is anomalous for that server;
+ *  - over HTTP, the requests that drew errors must vary (three distinct at least): probing tries
+ *    many paths, a monitor or a broken link repeats one;
  *  - a client anomalous towards one device is a finding; towards several it is a sweep (higher
  *    severity). The why says how many errors were expected and seen.
  */
@@ -65,7 +67,7 @@ export class ReconLedger {
   /** flow id → a request line the client sent (for the evidence). */
   private readonly requests = new Map<number, string>();
   private readonly servers = new Map<string, Map<number, Bucket>>();
-  private readonly pairs = new Map<string, { client: string; clientMac?: string; server: string; buckets: Map<number, Bucket>; kinds: Set<string>; examples: string[] }>();
+  private readonly pairs = new Map<string, { client: string; clientMac?: string; server: string; buckets: Map<number, Bucket>; kinds: Set<string>; examples: string[]; errorRequests: Set<string>; errorTimes: number[]; lastError: number }>();
   first = Infinity;
   last = -Infinity;
   /** Bucket number of the first flow (absolute); bucket indices are relative to it. */
@@ -116,7 +118,7 @@ export class ReconLedger {
         this.droppedPairs++;
         return;
       }
-      pair = { client: f.clientIp, server, buckets: new Map(), kinds: new Set(), examples: [] };
+      pair = { client: f.clientIp, server, buckets: new Map(), kinds: new Set(), examples: [], errorRequests: new Set(), errorTimes: [], lastError: -Infinity };
       if (f.clientMac !== undefined) pair.clientMac = f.clientMac;
       this.pairs.set(key, pair);
     }
@@ -124,11 +126,15 @@ export class ReconLedger {
     if (p !== undefined) {
       for (const k of p.kinds) if (pair.kinds.size < 6) pair.kinds.add(k);
       if (request !== undefined && pair.examples.length < this.limits.examples && !pair.examples.includes(request)) pair.examples.push(request);
+      if (request !== undefined && pair.errorRequests.size < 16) pair.errorRequests.add(request);
+      // When the errors came (the first 64, and the last), for the finding's time span.
+      if (pair.errorTimes.length < 64) pair.errorTimes.push(f.start);
+      if (f.start > pair.lastError) pair.lastError = f.start;
     }
   }
 
   /** The pairs and servers, for the detector. */
-  view(): { servers: ReadonlyMap<string, ReadonlyMap<number, Bucket>>; pairs: Iterable<{ client: string; clientMac?: string; server: string; buckets: ReadonlyMap<number, Bucket>; kinds: ReadonlySet<string>; examples: readonly string[] }> } {
+  view(): { servers: ReadonlyMap<string, ReadonlyMap<number, Bucket>>; pairs: Iterable<{ client: string; clientMac?: string; server: string; buckets: ReadonlyMap<number, Bucket>; kinds: ReadonlySet<string>; examples: readonly string[]; errorRequests: ReadonlySet<string>; errorTimes: readonly number[]; lastError: number }> } {
     return { servers: this.servers, pairs: this.pairs.values() };
   }
 }
@@ -219,10 +225,18 @@ export function detectRecon(ledger: ReconLedger, o: ReconOptions = {}): ReconFin
       if (b < learnEnd) continue;
       flows += v.flows;
       errors += v.errors;
+      if (v.errors === 0) continue;
       from = Math.min(from, (origin + b) * BUCKET);
       to = Math.max(to, b === MAX_BUCKET ? ledger.last : (origin + b + 1) * BUCKET);
     }
     if (errors < minErrors) continue;
+    const learnEndTime = (origin + learnEnd) * BUCKET;
+    const firstError = pair.errorTimes.filter((t) => t >= learnEndTime).reduce((m, t) => Math.min(m, t), Infinity);
+    from = Number.isFinite(firstError) ? firstError : Math.max(from, learnEndTime);
+    to = Math.max(pair.lastError, from);
+    // Probing varies its requests; a client that keeps asking for the same missing page (a monitor, a
+    // misconfigured link) repeats one or two. HTTP errors count only from three distinct requests.
+    if (pair.errorRequests.size > 0 && pair.errorRequests.size < 3) continue;
     // Error answers per flow: a keep-alive connection can carry many. Poisson around the expectation.
     const p = rate(pair.server);
     const expected = flows * p;
