@@ -1,0 +1,69 @@
+/**
+ * Versioned schema migrations, one list for both engines (the SQL differs only where the engines
+ * do: auto-increment keys and floating point). A migration is applied once, in its own transaction,
+ * and recorded in schema_migrations; never edit an applied one — add the next.
+ */
+export interface Migration {
+  version: number;
+  description: string;
+  sqlite: readonly string[];
+  postgres: readonly string[];
+}
+
+const common = (serial: string, real: string): string[] => [
+  `CREATE TABLE devices (
+     id TEXT PRIMARY KEY,
+     category TEXT NOT NULL,
+     criticality TEXT NOT NULL,
+     vendor TEXT,
+     type TEXT,
+     os TEXT,
+     eol_state TEXT NOT NULL,
+     risk INTEGER NOT NULL,
+     first_seen ${real} NOT NULL,
+     last_seen ${real} NOT NULL,
+     search TEXT NOT NULL,
+     data TEXT NOT NULL
+   )`,
+  'CREATE INDEX devices_risk ON devices (risk)',
+  'CREATE INDEX devices_category ON devices (category)',
+  'CREATE INDEX devices_last_seen ON devices (last_seen)',
+  `CREATE TABLE alerts (
+     id ${serial},
+     alert_key TEXT NOT NULL,
+     device_id TEXT,
+     kind TEXT NOT NULL,
+     severity TEXT NOT NULL,
+     title TEXT NOT NULL,
+     detail TEXT NOT NULL,
+     teams TEXT NOT NULL,
+     status TEXT NOT NULL,
+     assignee TEXT,
+     resolution TEXT,
+     first_seen ${real} NOT NULL,
+     last_seen ${real} NOT NULL,
+     updated_at ${real} NOT NULL
+   )`,
+  'CREATE INDEX alerts_key ON alerts (alert_key, status)',
+  'CREATE INDEX alerts_device ON alerts (device_id)',
+  `CREATE TABLE audit (
+     id ${serial},
+     at ${real} NOT NULL,
+     actor TEXT NOT NULL,
+     action TEXT NOT NULL,
+     entity TEXT NOT NULL,
+     entity_id TEXT NOT NULL,
+     before TEXT,
+     after TEXT
+   )`,
+  'CREATE INDEX audit_entity ON audit (entity, entity_id)',
+];
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'devices, alerts, audit log',
+    sqlite: common('INTEGER PRIMARY KEY AUTOINCREMENT', 'REAL'),
+    postgres: common('BIGSERIAL PRIMARY KEY', 'DOUBLE PRECISION'),
+  },
+];

@@ -1,0 +1,199 @@
+/**
+ * One suite, both engines: SQLite in a temporary file, and PostgreSQL on this machine
+ * (127.0.0.1:5432, trust auth) in a database made for the run and dropped after. The suite starts
+ * PostgreSQL if it is down.
+ */
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { openSqliteStore } from './sqlite.ts';
+import { openPostgresStore } from './postgres.ts';
+import type { SqlStore } from './store.ts';
+import type { AssessedDevice } from '../inventory/inventory.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'vigil-store-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function device(id: string, over: Partial<AssessedDevice> = {}): AssessedDevice {
+  return {
+    id,
+    macs: [id.replace(/^mac:/, '')],
+    ips: ['10.1.0.5'],
+    hostnames: ['CT-03'],
+    firstSeen: 1000,
+    lastSeen: 2000,
+    randomMac: false,
+    vendor: { value: 'GE Healthcare', confidence: 0.9, rule: 'r', evidence: [] },
+    type: { value: 'CT scanner', confidence: 0.7, rule: 'r', evidence: [] },
+    category: { value: 'imaging', confidence: 0.7, rule: 'r', evidence: [] },
+    criticality: 'diagnostic',
+    software: [],
+    services: [],
+    peers: { internal: 3, external: 0 },
+    observations: 12,
+    lifecycle: { state: 'eol', since: '2020-01-14', basis: 'b' },
+    leaks: [],
+    vulnerabilities: [],
+    risk: { score: 40, exploitability: 0.5, impact: 0.75, exposure: 0.6, factors: [], explanation: 'e' },
+    ...over,
+  };
+}
+
+async function postgresUrl(): Promise<string | undefined> {
+  const admin = 'postgres://postgres@127.0.0.1:5432/postgres';
+  const ready = async () => {
+    const c = new pg.Client({ connectionString: admin });
+    try {
+      await c.connect();
+      await c.end();
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (!(await ready())) {
+    // The machine's PostgreSQL, as its environment starts it.
+    try {
+      execSync('pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start', { stdio: 'ignore', shell: '/bin/bash' });
+    } catch {
+      return undefined;
+    }
+    for (let i = 0; i < 20 && !(await ready()); i++) await new Promise((r) => setTimeout(r, 250));
+    if (!(await ready())) return undefined;
+  }
+  const name = `vigil_test_${process.pid}_${Date.now()}`;
+  const c = new pg.Client({ connectionString: admin });
+  await c.connect();
+  await c.query(`CREATE DATABASE ${name}`);
+  await c.end();
+  after(async () => {
+    const d = new pg.Client({ connectionString: admin });
+    await d.connect();
+    await d.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await d.end();
+  });
+  return `postgres://postgres@127.0.0.1:5432/${name}`;
+}
+
+const engines: [string, () => Promise<SqlStore | undefined>][] = [
+  ['sqlite', () => openSqliteStore(join(dir, `v-${Math.random().toString(36).slice(2)}.db`))],
+  [
+    'postgres',
+    async () => {
+      const url = await postgresUrl();
+      return url === undefined ? undefined : openPostgresStore(url);
+    },
+  ],
+];
+
+for (const [name, open] of engines) {
+  describe(`store on ${name}`, () => {
+    test('migrations are versioned and idempotent', async () => {
+      const s = await open();
+      assert.ok(s, `${name} is not available`);
+      assert.equal(await s.migrate(), 1);
+      assert.equal(await s.migrate(), 1);
+      await s.close();
+    });
+
+    test('devices: upsert keeps the earliest first-seen, search any identity field, filter, sort, paginate', async () => {
+      const s = await open();
+      assert.ok(s);
+      await s.upsertDevices([
+        device('mac:00:1b:2c:00:00:01'),
+        device('mac:00:1b:2c:00:00:02', { ips: ['10.1.0.6'], hostnames: ['MR-01'], type: { value: 'MR scanner', confidence: 0.7, rule: 'r', evidence: [] }, risk: { score: 70, exploitability: 1, impact: 1, exposure: 1, factors: [], explanation: 'e' } }),
+        device('mac:00:09:fb:00:00:03', { ips: ['10.4.0.9'], hostnames: ['PUMP_7'], vendor: { value: 'Baxter', confidence: 0.8, rule: 'r', evidence: [] }, category: { value: 'infusion', confidence: 0.8, rule: 'r', evidence: [] }, criticality: 'life-sustaining', lifecycle: { state: 'unknown', basis: 'b' }, risk: { score: 10, exploitability: 0.1, impact: 1, exposure: 0.6, factors: [], explanation: 'e' } }),
+      ]);
+      // Seen again later, and earlier: first/last seen widen, the rest is replaced.
+      await s.upsertDevices([device('mac:00:1b:2c:00:00:01', { firstSeen: 500, lastSeen: 3000, hostnames: ['CT-03', 'ct03.hosp.local'] })]);
+      const one = await s.device('mac:00:1b:2c:00:00:01');
+      assert.deepEqual(one?.hostnames, ['CT-03', 'ct03.hosp.local']);
+      const all = await s.devices();
+      assert.equal(all.total, 3);
+      assert.deepEqual(all.items.map((d) => d.risk), [70, 40, 10]);
+      assert.equal(all.items[1]?.firstSeen, 500);
+      assert.equal(all.items[1]?.lastSeen, 3000);
+      assert.deepEqual((await s.devices({ search: 'mr-0' })).items.map((d) => d.id), ['mac:00:1b:2c:00:00:02']);
+      assert.deepEqual((await s.devices({ search: '10.4.0.9' })).items.map((d) => d.id), ['mac:00:09:fb:00:00:03']);
+      assert.deepEqual((await s.devices({ search: 'BAXTER' })).items.map((d) => d.id), ['mac:00:09:fb:00:00:03']);
+      assert.equal((await s.devices({ search: '100%' })).total, 0, 'LIKE wildcards in a search are literal');
+      assert.deepEqual((await s.devices({ category: 'infusion' })).items.map((d) => d.id), ['mac:00:09:fb:00:00:03']);
+      assert.equal((await s.devices({ eol: 'eol' })).total, 2);
+      const page = await s.devices({ sort: 'id', limit: 2, offset: 1 });
+      assert.equal(page.total, 3);
+      assert.deepEqual(page.items.map((d) => d.id), ['mac:00:1b:2c:00:00:01', 'mac:00:1b:2c:00:00:02']);
+      assert.equal(await s.device('nope'), undefined);
+      await s.close();
+    });
+
+    test('alerts: raised once per key, assigned and resolved with an audit trail of before and after', async () => {
+      const s = await open();
+      assert.ok(s);
+      const base = { key: 'leak|mac:a|aspnet', deviceId: 'mac:a', kind: 'leak', severity: 'high' as const, title: 'ASP.NET error page with a stack trace', detail: { facts: ['ASP.NET 4.0'] }, teams: ['clinical-engineering', 'it-security'], at: 100 };
+      assert.equal(await s.raiseAlerts([base, { ...base, at: 200 }, { ...base, key: 'recon|10.0.0.9', kind: 'recon', deviceId: null, title: 'probing' }]), 2);
+      const open1 = await s.alerts({ status: 'new' });
+      assert.equal(open1.length, 2);
+      const leak = open1.find((a) => a.kind === 'leak');
+      assert.ok(leak);
+      assert.equal(leak.lastSeen, 200);
+      assert.deepEqual(leak.teams, ['clinical-engineering', 'it-security']);
+      assert.equal((await s.alerts({ team: 'clinical-engineering' })).length, 2);
+      await s.updateAlert(leak.id, { status: 'assigned', assignee: 'biomed.jane' }, 'it.bob', 300);
+      const done = await s.updateAlert(leak.id, { status: 'resolved', resolution: 'vendor patch applied' }, 'biomed.jane', 400);
+      assert.equal(done.status, 'resolved');
+      const trail = await s.auditLog({ entity: 'alert', entityId: String(leak.id) });
+      assert.deepEqual(
+        trail.map((t) => [t.actor, (t.before as { status: string }).status, (t.after as { status: string }).status]),
+        [
+          ['biomed.jane', 'assigned', 'resolved'],
+          ['it.bob', 'new', 'assigned'],
+        ],
+      );
+      // Resolved, then seen again: a new alert, not a silent reopening.
+      assert.equal(await s.raiseAlerts([{ ...base, at: 500 }]), 1);
+      await assert.rejects(() => s.updateAlert(99999, { status: 'acknowledged' }, 'x'), /no alert 99999/);
+      await s.close();
+    });
+
+    test('a failed batch leaves nothing behind', async () => {
+      const s = await open();
+      assert.ok(s);
+      const bad = device('mac:bad') as unknown as Record<string, unknown>;
+      bad.category = { value: null };
+      await assert.rejects(() => s.upsertDevices([device('mac:good'), bad as unknown as AssessedDevice]));
+      assert.equal(await s.device('mac:good'), undefined);
+      await s.close();
+    });
+  });
+}
+
+test('SQLite: a kill -9 in the middle of ingest loses nothing committed', async () => {
+  const file = join(dir, 'crash.db');
+  const s = await openSqliteStore(file);
+  await s.upsertDevices([device('mac:committed')]);
+  await s.close();
+  // A child writes batches forever; it is killed with SIGKILL while writing.
+  const code = `
+    const { openSqliteStore } = await import(${JSON.stringify(new URL('./sqlite.ts', import.meta.url).pathname)});
+    const s = await openSqliteStore(${JSON.stringify(file)});
+    process.stdout.write('ready\\n');
+    for (let i = 0; ; i++) {
+      const batch = Array.from({ length: 200 }, (_, j) => ({ id: 'mac:b' + i + '-' + j, macs: [], ips: [], hostnames: [], firstSeen: 1, lastSeen: 2, randomMac: false, category: { value: 'general-it', confidence: 0.3, rule: '', evidence: [] }, criticality: 'support', software: [], services: [], peers: { internal: 0, external: 0 }, observations: 0, lifecycle: { state: 'unknown', basis: '' }, leaks: [], vulnerabilities: [], risk: { score: 0, exploitability: 0, impact: 0.45, exposure: 0.55, factors: [], explanation: '' } }));
+      await s.upsertDevices(batch);
+    }`;
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+  await new Promise((r) => setTimeout(r, 400));
+  child.kill('SIGKILL');
+  await new Promise((r) => child.once('exit', r));
+  const again = await openSqliteStore(file);
+  assert.ok(await again.device('mac:committed'), 'what was committed before is there');
+  const n = (await again.devices({ limit: 1 })).total;
+  assert.ok(n > 1, 'batches committed before the kill are there');
+  assert.equal((n - 1) % 200, 0, 'no half batch: each batch is all there or not at all');
+  await again.close();
+});

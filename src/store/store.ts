@@ -1,0 +1,299 @@
+/**
+ * The store: one interface, two engines — SQLite (embedded, the zero-configuration default) and
+ * PostgreSQL (a hospital's shared database) — with the same behaviour and one test suite.
+ *
+ * Both are written on `SqlStore`, which holds all the SQL (portable: TEXT, INTEGER, REAL, JSON kept
+ * as text) and asks its engine for four things only: run a statement, read rows, run a function in
+ * a transaction, close. Every write that matters happens in a transaction, so a crash leaves either
+ * the old state or the new, never half; every change to an alert is written to the audit log in the
+ * same transaction as the change.
+ */
+import type { AssessedDevice } from '../inventory/inventory.ts';
+import type { Category } from '../inventory/device.ts';
+import type { Severity } from '../assess/finding.ts';
+import { MIGRATIONS } from './migrations.ts';
+
+export type Row = Record<string, unknown>;
+
+/** What an engine must provide. SQL uses `?` placeholders; engines translate as they need. */
+export interface SqlEngine {
+  readonly dialect: 'sqlite' | 'postgres';
+  run(sql: string, params?: readonly unknown[]): Promise<void>;
+  all(sql: string, params?: readonly unknown[]): Promise<Row[]>;
+  /** Runs `fn` in one transaction; `fn` must use the engine passed to it. */
+  transaction<T>(fn: (tx: SqlEngine) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export interface DeviceQuery {
+  /** Case-insensitive substring of any identity field: id, MAC, IP, hostname, vendor, model, type, OS. */
+  search?: string;
+  category?: Category;
+  eol?: 'eol' | 'supported' | 'unknown';
+  minRisk?: number;
+  sort?: 'risk' | 'id' | 'last_seen' | 'vendor' | 'category';
+  order?: 'asc' | 'desc';
+  limit?: number;
+  offset?: number;
+}
+
+/** The columns a device list shows; the whole assessed device is `device()`. */
+export interface DeviceRow {
+  id: string;
+  category: string;
+  criticality: string;
+  vendor: string | null;
+  type: string | null;
+  os: string | null;
+  eolState: string;
+  risk: number;
+  ips: string[];
+  hostnames: string[];
+  firstSeen: number;
+  lastSeen: number;
+}
+
+export const ALERT_STATUSES = ['new', 'acknowledged', 'assigned', 'resolved'] as const;
+export type AlertStatus = (typeof ALERT_STATUSES)[number];
+
+export interface NewAlert {
+  /** De-duplication key: the same key raised again is the same alert (its last_seen moves). */
+  key: string;
+  deviceId: string | null;
+  kind: string;
+  severity: Severity;
+  title: string;
+  detail: unknown;
+  /** Owning teams, from the device's category (imaging → clinical engineering and IT security). */
+  teams: string[];
+  at: number;
+}
+
+export interface Alert extends Omit<NewAlert, 'at'> {
+  id: number;
+  status: AlertStatus;
+  assignee: string | null;
+  resolution: string | null;
+  firstSeen: number;
+  lastSeen: number;
+  updatedAt: number;
+}
+
+export interface AlertChange {
+  status?: AlertStatus;
+  assignee?: string | null;
+  resolution?: string | null;
+}
+
+export interface AuditEntry {
+  id: number;
+  at: number;
+  actor: string;
+  action: string;
+  entity: string;
+  entityId: string;
+  before: unknown;
+  after: unknown;
+}
+
+const SORTS: Record<NonNullable<DeviceQuery['sort']>, string> = { risk: 'risk', id: 'id', last_seen: 'last_seen', vendor: 'vendor', category: 'category' };
+
+function searchText(d: AssessedDevice): string {
+  return [d.id, ...d.macs, ...d.ips, ...d.hostnames, d.vendor?.value, d.model?.value, d.type?.value, d.os?.value, d.category.value]
+    .filter((x): x is string => x !== undefined)
+    .join(' ')
+    .toLowerCase();
+}
+
+function parseJson(v: unknown): unknown {
+  return typeof v === 'string' ? (JSON.parse(v) as unknown) : v;
+}
+
+export class SqlStore {
+  constructor(readonly engine: SqlEngine) {}
+
+  /** Applies the migrations not yet applied, each in its own transaction; returns the schema version. */
+  async migrate(): Promise<number> {
+    await this.engine.run('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at REAL NOT NULL)');
+    const rows = await this.engine.all('SELECT version FROM schema_migrations');
+    const done = new Set(rows.map((r) => Number(r.version)));
+    let version = done.size === 0 ? 0 : Math.max(...done);
+    for (const m of MIGRATIONS) {
+      if (done.has(m.version)) continue;
+      await this.engine.transaction(async (tx) => {
+        for (const sql of m[this.engine.dialect]) await tx.run(sql);
+        await tx.run('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)', [m.version, Date.now() / 1000]);
+      });
+      version = m.version;
+    }
+    return version;
+  }
+
+  /** Writes (inserts or replaces) devices in one transaction: all of a batch, or none. */
+  async upsertDevices(devices: readonly AssessedDevice[]): Promise<void> {
+    if (devices.length === 0) return;
+    // SQLite's two-argument MIN/MAX are PostgreSQL's LEAST/GREATEST.
+    const [least, greatest] = this.engine.dialect === 'sqlite' ? ['MIN', 'MAX'] : ['LEAST', 'GREATEST'];
+    await this.engine.transaction(async (tx) => {
+      for (const d of devices) {
+        await tx.run(
+          `INSERT INTO devices (id, category, criticality, vendor, type, os, eol_state, risk, first_seen, last_seen, search, data)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (id) DO UPDATE SET category = excluded.category, criticality = excluded.criticality, vendor = excluded.vendor,
+             type = excluded.type, os = excluded.os, eol_state = excluded.eol_state, risk = excluded.risk,
+             first_seen = ${least}(devices.first_seen, excluded.first_seen), last_seen = ${greatest}(devices.last_seen, excluded.last_seen),
+             search = excluded.search, data = excluded.data`,
+          [d.id, d.category.value, d.criticality, d.vendor?.value ?? null, d.type?.value ?? null, d.os?.value ?? null, d.lifecycle.state, d.risk.score, d.firstSeen, d.lastSeen, searchText(d), JSON.stringify(d)],
+        );
+      }
+    });
+  }
+
+  async devices(q: DeviceQuery = {}): Promise<{ total: number; items: DeviceRow[] }> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (q.search !== undefined && q.search !== '') {
+      where.push("search LIKE ? ESCAPE '\\'");
+      params.push(`%${q.search.toLowerCase().replace(/[%_\\]/g, (c) => `\\${c}`)}%`);
+    }
+    if (q.category !== undefined) {
+      where.push('category = ?');
+      params.push(q.category);
+    }
+    if (q.eol !== undefined) {
+      where.push('eol_state = ?');
+      params.push(q.eol);
+    }
+    if (q.minRisk !== undefined) {
+      where.push('risk >= ?');
+      params.push(q.minRisk);
+    }
+    const clause = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+    const total = Number((await this.engine.all(`SELECT COUNT(*) AS n FROM devices ${clause}`, params))[0]?.n ?? 0);
+    const sort = SORTS[q.sort ?? 'risk'];
+    const order = (q.order ?? (q.sort === undefined || q.sort === 'risk' ? 'desc' : 'asc')) === 'desc' ? 'DESC' : 'ASC';
+    const limit = Math.min(Math.max(1, q.limit ?? 100), 10_000);
+    const offset = Math.max(0, q.offset ?? 0);
+    const rows = await this.engine.all(`SELECT id, category, criticality, vendor, type, os, eol_state, risk, first_seen, last_seen, data FROM devices ${clause} ORDER BY ${sort} ${order}, id ASC LIMIT ? OFFSET ?`, [...params, limit, offset]);
+    return {
+      total,
+      items: rows.map((r) => {
+        const d = parseJson(r.data) as AssessedDevice;
+        return {
+          id: String(r.id),
+          category: String(r.category),
+          criticality: String(r.criticality),
+          vendor: (r.vendor as string | null) ?? null,
+          type: (r.type as string | null) ?? null,
+          os: (r.os as string | null) ?? null,
+          eolState: String(r.eol_state),
+          risk: Number(r.risk),
+          ips: d.ips,
+          hostnames: d.hostnames,
+          firstSeen: Number(r.first_seen),
+          lastSeen: Number(r.last_seen),
+        };
+      }),
+    };
+  }
+
+  async device(id: string): Promise<AssessedDevice | undefined> {
+    const rows = await this.engine.all('SELECT data FROM devices WHERE id = ?', [id]);
+    return rows[0] === undefined ? undefined : (parseJson(rows[0].data) as AssessedDevice);
+  }
+
+  /** Raises alerts; one already open under the same key is seen again, not duplicated. Returns how many are new. */
+  async raiseAlerts(alerts: readonly NewAlert[]): Promise<number> {
+    let added = 0;
+    await this.engine.transaction(async (tx) => {
+      for (const a of alerts) {
+        const existing = await tx.all("SELECT id FROM alerts WHERE alert_key = ? AND status <> 'resolved'", [a.key]);
+        if (existing.length > 0) {
+          await tx.run('UPDATE alerts SET last_seen = ? WHERE id = ?', [a.at, existing[0]?.id]);
+          continue;
+        }
+        await tx.run(
+          `INSERT INTO alerts (alert_key, device_id, kind, severity, title, detail, teams, status, first_seen, last_seen, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, 'new', ?, ?, ?)`,
+          [a.key, a.deviceId, a.kind, a.severity, a.title, JSON.stringify(a.detail), JSON.stringify(a.teams), a.at, a.at, a.at],
+        );
+        added++;
+      }
+    });
+    return added;
+  }
+
+  async alerts(q: { status?: AlertStatus; deviceId?: string; team?: string; limit?: number } = {}): Promise<Alert[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (q.status !== undefined) {
+      where.push('status = ?');
+      params.push(q.status);
+    }
+    if (q.deviceId !== undefined) {
+      where.push('device_id = ?');
+      params.push(q.deviceId);
+    }
+    if (q.team !== undefined) {
+      where.push('teams LIKE ?');
+      params.push(`%"${q.team.replace(/[%_"\\]/g, '')}"%`);
+    }
+    const clause = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+    const rows = await this.engine.all(`SELECT * FROM alerts ${clause} ORDER BY first_seen DESC, id DESC LIMIT ?`, [...params, Math.min(Math.max(1, q.limit ?? 100), 10_000)]);
+    return rows.map(toAlert);
+  }
+
+  /** Changes an alert and records who did it, before and after, in the same transaction. */
+  async updateAlert(id: number, change: AlertChange, actor: string, at = Date.now() / 1000): Promise<Alert> {
+    return this.engine.transaction(async (tx) => {
+      const rows = await tx.all('SELECT * FROM alerts WHERE id = ?', [id]);
+      if (rows[0] === undefined) throw new Error(`no alert ${id}`);
+      const before = toAlert(rows[0]);
+      const after: Alert = { ...before, ...change, updatedAt: at };
+      if (change.status !== undefined && !ALERT_STATUSES.includes(change.status)) throw new Error(`unknown status ${change.status}`);
+      await tx.run('UPDATE alerts SET status = ?, assignee = ?, resolution = ?, updated_at = ? WHERE id = ?', [after.status, after.assignee, after.resolution, at, id]);
+      const pick = (a: Alert) => ({ status: a.status, assignee: a.assignee, resolution: a.resolution });
+      await tx.run('INSERT INTO audit (at, actor, action, entity, entity_id, before, after) VALUES (?, ?, ?, ?, ?, ?, ?)', [at, actor, 'alert.update', 'alert', String(id), JSON.stringify(pick(before)), JSON.stringify(pick(after))]);
+      return after;
+    });
+  }
+
+  async auditLog(q: { entity?: string; entityId?: string; limit?: number } = {}): Promise<AuditEntry[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (q.entity !== undefined) {
+      where.push('entity = ?');
+      params.push(q.entity);
+    }
+    if (q.entityId !== undefined) {
+      where.push('entity_id = ?');
+      params.push(q.entityId);
+    }
+    const clause = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+    const rows = await this.engine.all(`SELECT * FROM audit ${clause} ORDER BY id DESC LIMIT ?`, [...params, Math.min(Math.max(1, q.limit ?? 100), 10_000)]);
+    return rows.map((r) => ({ id: Number(r.id), at: Number(r.at), actor: String(r.actor), action: String(r.action), entity: String(r.entity), entityId: String(r.entity_id), before: parseJson(r.before), after: parseJson(r.after) }));
+  }
+
+  close(): Promise<void> {
+    return this.engine.close();
+  }
+}
+
+function toAlert(r: Row): Alert {
+  return {
+    id: Number(r.id),
+    key: String(r.alert_key),
+    deviceId: (r.device_id as string | null) ?? null,
+    kind: String(r.kind),
+    severity: String(r.severity) as Severity,
+    title: String(r.title),
+    detail: parseJson(r.detail),
+    teams: parseJson(r.teams) as string[],
+    status: String(r.status) as AlertStatus,
+    assignee: (r.assignee as string | null) ?? null,
+    resolution: (r.resolution as string | null) ?? null,
+    firstSeen: Number(r.first_seen),
+    lastSeen: Number(r.last_seen),
+    updatedAt: Number(r.updated_at),
+  };
+}
