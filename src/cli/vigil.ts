@@ -108,6 +108,19 @@ report
     process.exitCode = await reportDisclosureCommand(capture, { outDir: out, format, ...rest });
   });
 
+const users = program.command('users').description('accounts for the server: admin, analyst, clinical-engineer, read-only');
+users
+  .command('add')
+  .description('add a user; the password is read from stdin (echo "$PW" | vigil users add jane --role analyst)')
+  .argument('<name>', 'user name')
+  .requiredOption('--role <role>', 'admin, analyst, clinical-engineer or read-only')
+  .option('--data-dir <dir>', 'where the embedded database lives (default $VIGIL_DATA_DIR or ~/.local/share/vigil)')
+  .option('--database <url>', 'PostgreSQL instead of the embedded database (postgres://…)')
+  .action(async (name: string, opts: { role: string; dataDir?: string; database?: string }) => {
+    const { usersAddCommand } = await import('./users.ts');
+    process.exitCode = await usersAddCommand(name, opts);
+  });
+
 const knowledge = program.command('knowledge').description('reference data: advisories and catalogues Vigil matches devices against');
 knowledge
   .command('import')

@@ -59,11 +59,37 @@ const common = (serial: string, real: string): string[] => [
   'CREATE INDEX audit_entity ON audit (entity, entity_id)',
 ];
 
+const users = (serial: string, real: string): string[] => [
+  `CREATE TABLE users (
+     id ${serial},
+     name TEXT NOT NULL UNIQUE,
+     role TEXT NOT NULL,
+     password_hash TEXT NOT NULL,
+     created_at ${real} NOT NULL,
+     disabled INTEGER NOT NULL DEFAULT 0
+   )`,
+  `CREATE TABLE sessions (
+     token_hash TEXT PRIMARY KEY,
+     user_id INTEGER NOT NULL,
+     kind TEXT NOT NULL,
+     label TEXT,
+     created_at ${real} NOT NULL,
+     expires_at ${real}
+   )`,
+  'CREATE INDEX sessions_user ON sessions (user_id)',
+];
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
     description: 'devices, alerts, audit log',
     sqlite: common('INTEGER PRIMARY KEY AUTOINCREMENT', 'REAL'),
     postgres: common('BIGSERIAL PRIMARY KEY', 'DOUBLE PRECISION'),
+  },
+  {
+    version: 2,
+    description: 'users, sessions and API tokens',
+    sqlite: users('INTEGER PRIMARY KEY AUTOINCREMENT', 'REAL'),
+    postgres: users('BIGSERIAL PRIMARY KEY', 'DOUBLE PRECISION'),
   },
 ];

@@ -13,6 +13,7 @@ import pg from 'pg';
 import { openSqliteStore } from './sqlite.ts';
 import { openPostgresStore } from './postgres.ts';
 import type { SqlStore } from './store.ts';
+import { hashPassword, newToken, tokenHash, verifyPassword } from '../server/auth.ts';
 import type { AssessedDevice } from '../inventory/inventory.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'vigil-store-'));
@@ -95,8 +96,8 @@ for (const [name, open] of engines) {
     test('migrations are versioned and idempotent', async () => {
       const s = await open();
       assert.ok(s, `${name} is not available`);
-      assert.equal(await s.migrate(), 1);
-      assert.equal(await s.migrate(), 1);
+      assert.equal(await s.migrate(), 2);
+      assert.equal(await s.migrate(), 2);
       await s.close();
     });
 
@@ -156,6 +157,30 @@ for (const [name, open] of engines) {
       // Resolved, then seen again: a new alert, not a silent reopening.
       assert.equal(await s.raiseAlerts([{ ...base, at: 500 }]), 1);
       await assert.rejects(() => s.updateAlert(99999, { status: 'acknowledged' }, 'x'), /no alert 99999/);
+      await s.close();
+    });
+
+    test('users and tokens: unique names, audited creation, sessions that expire, revocation, disabled users', async () => {
+      const s = await open();
+      assert.ok(s);
+      const hash = await hashPassword('correct horse battery staple');
+      const u = await s.addUser('jane', 'clinical-engineer', hash, 'system', 100);
+      assert.equal(u.role, 'clinical-engineer');
+      await assert.rejects(() => s.addUser('jane', 'admin', hash, 'system'), /user jane exists/);
+      assert.equal(await s.userCount(), 1);
+      const found = await s.userByName('jane');
+      assert.ok(found !== undefined && (await verifyPassword('correct horse battery staple', found.passwordHash)));
+      const session = newToken();
+      await s.addToken(session.hash, u.id, 'session', null, 1000, 100);
+      assert.equal((await s.tokenUser(session.hash, 500))?.name, 'jane');
+      assert.equal(await s.tokenUser(session.hash, 1001), undefined, 'expired');
+      const api = newToken();
+      await s.addToken(api.hash, u.id, 'api', 'SIEM export', null, 100);
+      assert.equal((await s.tokenUser(tokenHash(api.token), 1e12))?.name, 'jane', 'an API token lasts until revoked');
+      await s.revokeToken(api.hash);
+      assert.equal(await s.tokenUser(api.hash), undefined);
+      const trail = await s.auditLog({ entity: 'user' });
+      assert.deepEqual(trail.map((t) => [t.actor, t.action, t.after]), [['system', 'user.add', { name: 'jane', role: 'clinical-engineer' }]]);
       await s.close();
     });
 

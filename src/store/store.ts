@@ -12,6 +12,7 @@ import type { AssessedDevice } from '../inventory/inventory.ts';
 import type { Category } from '../inventory/device.ts';
 import type { Severity } from '../assess/finding.ts';
 import { MIGRATIONS } from './migrations.ts';
+import type { Role } from '../server/auth.ts';
 
 export type Row = Record<string, unknown>;
 
@@ -274,9 +275,68 @@ export class SqlStore {
     return rows.map((r) => ({ id: Number(r.id), at: Number(r.at), actor: String(r.actor), action: String(r.action), entity: String(r.entity), entityId: String(r.entity_id), before: parseJson(r.before), after: parseJson(r.after) }));
   }
 
+  // ---- users, sessions, API tokens ---------------------------------------------------------
+
+  /** Adds a user (the password already hashed), audited. Fails on a name that exists. */
+  async addUser(name: string, role: Role, passwordHash: string, actor: string, at = Date.now() / 1000): Promise<User> {
+    return this.engine.transaction(async (tx) => {
+      const exists = await tx.all('SELECT id FROM users WHERE name = ?', [name]);
+      if (exists.length > 0) throw new Error(`user ${name} exists`);
+      await tx.run('INSERT INTO users (name, role, password_hash, created_at) VALUES (?, ?, ?, ?)', [name, role, passwordHash, at]);
+      const row = (await tx.all('SELECT * FROM users WHERE name = ?', [name]))[0] as Row;
+      const user = toUser(row);
+      await tx.run('INSERT INTO audit (at, actor, action, entity, entity_id, before, after) VALUES (?, ?, ?, ?, ?, ?, ?)', [at, actor, 'user.add', 'user', String(user.id), null, JSON.stringify({ name, role })]);
+      return user;
+    });
+  }
+
+  /** The user and their password hash (for the login check only). */
+  async userByName(name: string): Promise<(User & { passwordHash: string }) | undefined> {
+    const row = (await this.engine.all('SELECT * FROM users WHERE name = ?', [name]))[0];
+    return row === undefined ? undefined : { ...toUser(row), passwordHash: String(row.password_hash) };
+  }
+
+  async users(): Promise<User[]> {
+    return (await this.engine.all('SELECT * FROM users ORDER BY name')).map(toUser);
+  }
+
+  async userCount(): Promise<number> {
+    return Number((await this.engine.all('SELECT COUNT(*) AS n FROM users'))[0]?.n ?? 0);
+  }
+
+  /** Stores a session or API token by its hash. A session expires; an API token lasts until revoked. */
+  async addToken(hash: string, userId: number, kind: 'session' | 'api', label: string | null, expiresAt: number | null, at = Date.now() / 1000): Promise<void> {
+    await this.engine.run('INSERT INTO sessions (token_hash, user_id, kind, label, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)', [hash, userId, kind, label, at, expiresAt]);
+  }
+
+  /** The user a token hash belongs to, if the token is valid now and the user enabled. */
+  async tokenUser(hash: string, now = Date.now() / 1000): Promise<User | undefined> {
+    const rows = await this.engine.all(
+      'SELECT u.* FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ? AND (s.expires_at IS NULL OR s.expires_at > ?) AND u.disabled = 0',
+      [hash, now],
+    );
+    return rows[0] === undefined ? undefined : toUser(rows[0]);
+  }
+
+  async revokeToken(hash: string): Promise<void> {
+    await this.engine.run('DELETE FROM sessions WHERE token_hash = ?', [hash]);
+  }
+
   close(): Promise<void> {
     return this.engine.close();
   }
+}
+
+export interface User {
+  id: number;
+  name: string;
+  role: Role;
+  createdAt: number;
+  disabled: boolean;
+}
+
+function toUser(r: Row): User {
+  return { id: Number(r.id), name: String(r.name), role: String(r.role) as Role, createdAt: Number(r.created_at), disabled: Number(r.disabled) !== 0 };
 }
 
 function toAlert(r: Row): Alert {
