@@ -1,0 +1,139 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from './app.ts';
+import { can, hashPassword, ROLES, type Action, type Role } from './auth.ts';
+import { openSqliteStore } from '../store/sqlite.ts';
+import type { SqlStore } from '../store/store.ts';
+import type { AssessedDevice } from '../inventory/inventory.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'vigil-app-'));
+let store: SqlStore;
+let app: FastifyInstance;
+const tokens = new Map<Role, string>();
+const PASSWORD = 'a long enough passphrase';
+
+function device(id: string): AssessedDevice {
+  return {
+    id,
+    macs: [],
+    ips: ['10.1.0.5'],
+    hostnames: ['CT-03'],
+    firstSeen: 1,
+    lastSeen: 2,
+    randomMac: false,
+    category: { value: 'imaging', confidence: 0.7, rule: '', evidence: [] },
+    criticality: 'diagnostic',
+    software: [],
+    services: [],
+    peers: { internal: 0, external: 0 },
+    observations: 0,
+    lifecycle: { state: 'eol', basis: '' },
+    leaks: [],
+    vulnerabilities: [],
+    risk: { score: 42, exploitability: 0, impact: 0.75, exposure: 0.55, factors: [], explanation: '' },
+  };
+}
+
+before(async () => {
+  store = await openSqliteStore(join(dir, 'app.db'));
+  await store.upsertDevices([device('mac:00:1b:2c:00:00:01')]);
+  await store.raiseAlerts([{ key: 'k1', deviceId: 'mac:00:1b:2c:00:00:01', kind: 'leak', severity: 'high', title: 'ASP.NET error page', detail: {}, teams: ['clinical-engineering', 'it-security'], at: 1 }]);
+  for (const r of ROLES) await store.addUser(`u-${r}`, r, await hashPassword(PASSWORD), 'test');
+  app = await buildApp({ store, loginPerMinute: 100 });
+  for (const r of ROLES) {
+    const res = await app.inject({ method: 'POST', url: '/api/auth/login', payload: { name: `u-${r}`, password: PASSWORD } });
+    assert.equal(res.statusCode, 200, res.body);
+    tokens.set(r, (res.json() as { token: string }).token);
+  }
+});
+after(async () => {
+  await app.close();
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Every authenticated route, with the action it needs and a request that would succeed. */
+const ROUTES: { method: 'GET' | 'POST' | 'PATCH'; url: string; action: Action; payload?: Record<string, unknown>; ok: number }[] = [
+  { method: 'GET', url: '/api/devices', action: 'read', ok: 200 },
+  { method: 'GET', url: '/api/devices/mac:00:1b:2c:00:00:01', action: 'read', ok: 200 },
+  { method: 'GET', url: '/api/alerts', action: 'read', ok: 200 },
+  { method: 'PATCH', url: '/api/alerts/1', action: 'alerts.triage', payload: { status: 'acknowledged' }, ok: 200 },
+  { method: 'GET', url: '/api/audit', action: 'users.manage', ok: 200 },
+  { method: 'GET', url: '/api/users', action: 'users.manage', ok: 200 },
+  { method: 'POST', url: '/api/users', action: 'users.manage', payload: { name: 'new-user', role: 'read-only', password: PASSWORD }, ok: 201 },
+  { method: 'GET', url: '/metrics', action: 'read', ok: 200 },
+];
+
+test('every route × every role: allowed exactly when the role table says so; no token is 401', async () => {
+  for (const route of ROUTES) {
+    const anon = await app.inject({ method: route.method, url: route.url, ...(route.payload !== undefined ? { payload: route.payload } : {}) });
+    assert.equal(anon.statusCode, 401, `${route.method} ${route.url} without a token`);
+    for (const role of ROLES) {
+      const payload = route.payload !== undefined ? { ...route.payload, ...(route.url === '/api/users' ? { name: `n-${role}` } : {}) } : undefined;
+      const res = await app.inject({ method: route.method, url: route.url, headers: { authorization: `Bearer ${tokens.get(role)}` }, ...(payload !== undefined ? { payload } : {}) });
+      const expected = can(role, route.action) ? route.ok : 403;
+      assert.equal(res.statusCode, expected, `${role} ${route.method} ${route.url}: ${res.body}`);
+    }
+  }
+});
+
+test('the session cookie works like the token; logout ends it', async () => {
+  const login = await app.inject({ method: 'POST', url: '/api/auth/login', payload: { name: 'u-analyst', password: PASSWORD } });
+  const cookie = login.cookies.find((c) => c.name === 'vigil_session');
+  assert.ok(cookie?.httpOnly);
+  assert.equal(cookie?.sameSite, 'Strict');
+  const headers = { cookie: `vigil_session=${cookie?.value}` };
+  assert.equal((await app.inject({ method: 'GET', url: '/api/devices', headers })).statusCode, 200);
+  assert.equal((await app.inject({ method: 'POST', url: '/api/auth/logout', headers })).statusCode, 200);
+  assert.equal((await app.inject({ method: 'GET', url: '/api/devices', headers })).statusCode, 401);
+});
+
+test('the alert workflow: a clinical engineer assigns and resolves with a reason; the audit trail names them', async () => {
+  const auth = { authorization: `Bearer ${tokens.get('clinical-engineer')}` };
+  assert.equal((await app.inject({ method: 'PATCH', url: '/api/alerts/1', headers: auth, payload: { status: 'assigned', assignee: 'biomed.jane' } })).statusCode, 200);
+  const noReason = await app.inject({ method: 'PATCH', url: '/api/alerts/1', headers: auth, payload: { status: 'resolved' } });
+  assert.equal(noReason.statusCode, 400);
+  assert.match(noReason.json<{ error: string }>().error, /needs a resolution/);
+  const done = await app.inject({ method: 'PATCH', url: '/api/alerts/1', headers: auth, payload: { status: 'resolved', resolution: 'web debug mode switched off by the vendor' } });
+  assert.equal(done.statusCode, 200);
+  const trail = await app.inject({ method: 'GET', url: '/api/audit?entity=alert', headers: { authorization: `Bearer ${tokens.get('admin')}` } });
+  assert.ok(trail.json<{ actor: string }[]>().some((t) => t.actor === 'u-clinical-engineer'));
+  // A read-only user may not even acknowledge.
+  assert.equal((await app.inject({ method: 'PATCH', url: '/api/alerts/1', headers: { authorization: `Bearer ${tokens.get('read-only')}` }, payload: { status: 'new' } })).statusCode, 403);
+});
+
+test('bad input gets a 4xx with a clear message; oversize bodies are refused; unknown routes are 404', async () => {
+  const auth = { authorization: `Bearer ${tokens.get('admin')}` };
+  const bad = await app.inject({ method: 'GET', url: '/api/devices?limit=0', headers: auth });
+  assert.equal(bad.statusCode, 400);
+  assert.match(bad.json<{ error: string }>().error, /limit/);
+  assert.equal((await app.inject({ method: 'GET', url: '/api/devices?category=toaster', headers: auth })).statusCode, 400);
+  assert.equal((await app.inject({ method: 'PATCH', url: '/api/alerts/999', headers: auth, payload: { status: 'acknowledged' } })).statusCode, 404);
+  assert.equal((await app.inject({ method: 'PATCH', url: '/api/alerts/1', headers: auth, payload: { colour: 'red' } })).statusCode, 400);
+  const big = await app.inject({ method: 'POST', url: '/api/users', headers: { ...auth, 'content-type': 'application/json' }, payload: JSON.stringify({ name: 'x', role: 'admin', password: 'y'.repeat(2 << 20) }) });
+  assert.equal(big.statusCode, 413);
+  assert.equal((await app.inject({ method: 'GET', url: '/api/nothing', headers: auth })).statusCode, 404);
+  const weak = await app.inject({ method: 'POST', url: '/api/users', headers: auth, payload: { name: 'weak', role: 'analyst', password: 'short' } });
+  assert.equal(weak.statusCode, 400);
+});
+
+test('login: wrong passwords are refused alike, and attempts are rate-limited', async () => {
+  const limited = await buildApp({ store, loginPerMinute: 3 });
+  const codes: number[] = [];
+  for (let i = 0; i < 5; i++) codes.push((await limited.inject({ method: 'POST', url: '/api/auth/login', payload: { name: i % 2 === 0 ? 'u-admin' : 'nobody', password: 'wrong password!' } })).statusCode);
+  assert.deepEqual(codes, [401, 401, 401, 429, 429]);
+  await limited.close();
+});
+
+test('health is public; the OpenAPI document lists the routes', async () => {
+  const h = await app.inject({ method: 'GET', url: '/api/health' });
+  assert.equal(h.statusCode, 200);
+  assert.equal(h.json<{ status: string }>().status, 'ok');
+  const doc = (await app.inject({ method: 'GET', url: '/api/openapi.json' })).json<{ openapi: string; paths: Record<string, unknown> }>();
+  assert.match(doc.openapi, /^3\./);
+  for (const p of ['/api/health', '/api/auth/login', '/api/devices', '/api/devices/{id}', '/api/alerts', '/api/alerts/{id}', '/api/audit', '/api/users']) assert.ok(p in doc.paths, `${p} in OpenAPI`);
+});

@@ -1,0 +1,251 @@
+/**
+ * The REST API (fastify): one place where IT security and clinical engineering see the same
+ * devices and alerts. Every route declares the action it needs (see auth.ts); one hook checks it
+ * against the caller's role, from a session cookie or an API token. Request and response shapes
+ * are JSON Schemas on the routes: fastify validates with them, and /api/openapi.json is generated
+ * from them.
+ */
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import cookie from '@fastify/cookie';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import { can, hashPassword, isRole, newToken, passwordProblem, ROLES, tokenHash, verifyPassword, type Action } from './auth.ts';
+import { ALERT_STATUSES, type AlertChange, type AlertStatus, type SqlStore, type User } from '../store/store.ts';
+import type { WriterHealth } from '../store/writer.ts';
+import { CATEGORIES } from '../inventory/device.ts';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The action the route needs; absent only on the public routes (health, login, OpenAPI). */
+    action?: Action;
+  }
+  interface FastifyRequest {
+    user?: User;
+  }
+}
+
+export interface AppOptions {
+  store: SqlStore;
+  /** The batched writer's state, for /api/health. */
+  writer?: () => WriterHealth;
+  /** What the capture side is doing, for /api/health. */
+  ingest?: () => Record<string, unknown>;
+  /** Session lifetime in seconds (default 8 h: a shift). */
+  sessionSeconds?: number;
+  /** Login attempts per minute per client address (default 10). */
+  loginPerMinute?: number;
+  version?: string;
+}
+
+const SESSION_COOKIE = 'vigil_session';
+
+const errorSchema = { type: 'object', properties: { error: { type: 'string' } }, required: ['error'] } as const;
+
+export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
+  // Unknown fields are refused, not silently dropped: a typo in a request must not pass as a no-op.
+  const app = Fastify({ bodyLimit: 1 << 20, logger: false, ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } } });
+  await app.register(cookie);
+  await app.register(rateLimit, { global: false });
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Vigil API', version: o.version ?? '0.1.0', description: 'Passive security monitoring of medical devices: inventory, alerts, audit.' },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'API token (or the session token from /api/auth/login)' },
+          cookie: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE },
+        },
+      },
+    },
+  });
+  const { store } = o;
+  const sessionSeconds = o.sessionSeconds ?? 8 * 3600;
+
+  // Errors: a clear message and a 4xx for what the client did wrong; never a stack trace.
+  app.setErrorHandler((err: Error & { statusCode?: number; validation?: unknown }, _req, reply) => {
+    const status = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
+    void reply.status(status).send({ error: status === 500 ? 'internal error' : err.message });
+  });
+  app.setNotFoundHandler((req, reply) => void reply.status(404).send({ error: `no route ${req.method} ${req.url.split('?')[0] ?? ''}` }));
+
+  async function who(req: FastifyRequest): Promise<User | undefined> {
+    const auth = req.headers.authorization;
+    const token = auth !== undefined && auth.startsWith('Bearer ') ? auth.slice(7).trim() : req.cookies[SESSION_COOKIE];
+    if (token === undefined || token === '') return undefined;
+    return store.tokenUser(tokenHash(token));
+  }
+
+  app.addHook('preHandler', async (req: FastifyRequest, reply: FastifyReply) => {
+    const action = req.routeOptions.config.action;
+    if (action === undefined) return;
+    const user = await who(req);
+    if (user === undefined) return reply.status(401).send({ error: 'log in (POST /api/auth/login) or send an API token' });
+    if (!can(user.role, action)) return reply.status(403).send({ error: `role ${user.role} may not ${action}` });
+    req.user = user;
+  });
+
+  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  app.get(
+    '/api/health',
+    { schema: { summary: 'Is the store writable and the capture running', response: { 200: { type: 'object', additionalProperties: true } } } },
+    async () => {
+      const writer = o.writer?.();
+      return { status: writer === undefined || writer.state === 'ok' ? 'ok' : 'degraded', version: o.version ?? '0.1.0', store: writer ?? null, ingest: o.ingest?.() ?? null };
+    },
+  );
+
+  app.post(
+    '/api/auth/login',
+    {
+      config: { rateLimit: { max: o.loginPerMinute ?? 10, timeWindow: 60_000 } },
+      schema: {
+        summary: 'Log in: a session cookie, and the same token for scripts',
+        body: { type: 'object', properties: { name: { type: 'string', minLength: 1, maxLength: 64 }, password: { type: 'string', minLength: 1, maxLength: 1024 } }, required: ['name', 'password'], additionalProperties: false },
+        response: { 200: { type: 'object', properties: { token: { type: 'string' }, user: { type: 'object', properties: { name: { type: 'string' }, role: { type: 'string' } } } } }, 401: errorSchema },
+      },
+    },
+    async (req, reply) => {
+      const { name, password } = req.body as { name: string; password: string };
+      const user = await store.userByName(name);
+      // Same work and same answer for an unknown name and a wrong password.
+      const ok = user !== undefined && !user.disabled ? await verifyPassword(password, user.passwordHash) : (await hashPassword(password), false);
+      if (!ok || user === undefined) return reply.status(401).send({ error: 'wrong name or password' });
+      const t = newToken();
+      await store.addToken(t.hash, user.id, 'session', null, Date.now() / 1000 + sessionSeconds);
+      void reply.setCookie(SESSION_COOKIE, t.token, { httpOnly: true, sameSite: 'strict', secure: req.protocol === 'https', path: '/', maxAge: sessionSeconds });
+      return { token: t.token, user: { name: user.name, role: user.role } };
+    },
+  );
+
+  app.post('/api/auth/logout', { config: { action: 'read' }, schema: { summary: 'End this session' } }, async (req, reply) => {
+    const token = req.cookies[SESSION_COOKIE] ?? req.headers.authorization?.slice(7);
+    if (token !== undefined) await store.revokeToken(tokenHash(token));
+    void reply.clearCookie(SESSION_COOKIE, { path: '/' });
+    return { ok: true };
+  });
+
+  app.get(
+    '/api/devices',
+    {
+      config: { action: 'read' },
+      schema: {
+        summary: 'Devices: search any identity field, filter, sort, paginate',
+        querystring: {
+          type: 'object',
+          properties: {
+            search: { type: 'string', maxLength: 200 },
+            category: { type: 'string', enum: [...CATEGORIES] },
+            eol: { type: 'string', enum: ['eol', 'supported', 'unknown'] },
+            minRisk: { type: 'integer', minimum: 0, maximum: 100 },
+            sort: { type: 'string', enum: ['risk', 'id', 'last_seen', 'vendor', 'category'] },
+            order: { type: 'string', enum: ['asc', 'desc'] },
+            limit: { type: 'integer', minimum: 1, maximum: 10000, default: 100 },
+            offset: { type: 'integer', minimum: 0, default: 0 },
+          },
+          additionalProperties: false,
+        },
+      },
+    },
+    async (req) => store.devices(req.query as Parameters<SqlStore['devices']>[0]),
+  );
+
+  app.get('/api/devices/:id', { config: { action: 'read' }, schema: { summary: 'One device with its evidence, lifecycle, vulnerabilities, leaks and risk', params: { type: 'object', properties: { id: { type: 'string', maxLength: 200 } }, required: ['id'] } } }, async (req, reply) => {
+    const d = await store.device((req.params as { id: string }).id);
+    return d ?? reply.status(404).send({ error: 'no such device' });
+  });
+
+  app.get(
+    '/api/alerts',
+    {
+      config: { action: 'read' },
+      schema: {
+        summary: 'Alerts, newest first',
+        querystring: { type: 'object', properties: { status: { type: 'string', enum: [...ALERT_STATUSES] }, team: { type: 'string', maxLength: 64 }, deviceId: { type: 'string', maxLength: 200 }, limit: { type: 'integer', minimum: 1, maximum: 10000 } }, additionalProperties: false },
+      },
+    },
+    async (req) => store.alerts(req.query as Parameters<SqlStore['alerts']>[0]),
+  );
+
+  app.patch(
+    '/api/alerts/:id',
+    {
+      config: { action: 'alerts.triage' },
+      schema: {
+        summary: 'Acknowledge, assign, resolve (with a reason) or reopen an alert',
+        params: { type: 'object', properties: { id: { type: 'integer', minimum: 1 } }, required: ['id'] },
+        body: {
+          type: 'object',
+          properties: { status: { type: 'string', enum: [...ALERT_STATUSES] }, assignee: { type: ['string', 'null'], maxLength: 64 }, resolution: { type: ['string', 'null'], maxLength: 2000 } },
+          additionalProperties: false,
+          minProperties: 1,
+        },
+      },
+    },
+    async (req, reply) => {
+      const change = req.body as AlertChange & { status?: AlertStatus };
+      const user = req.user as User;
+      if (change.status === 'resolved' && !can(user.role, 'alerts.resolve')) return reply.status(403).send({ error: `role ${user.role} may not alerts.resolve` });
+      if (change.status === 'resolved' && (change.resolution ?? '').trim() === '') return reply.status(400).send({ error: 'resolving an alert needs a resolution (the reason)' });
+      try {
+        return await store.updateAlert((req.params as { id: number }).id, change, user.name);
+      } catch (e) {
+        if (/no alert/.test((e as Error).message)) return reply.status(404).send({ error: (e as Error).message });
+        throw e;
+      }
+    },
+  );
+
+  app.get(
+    '/api/audit',
+    { config: { action: 'users.manage' }, schema: { summary: 'Who changed what, when, before and after', querystring: { type: 'object', properties: { entity: { type: 'string', maxLength: 32 }, entityId: { type: 'string', maxLength: 200 }, limit: { type: 'integer', minimum: 1, maximum: 10000 } }, additionalProperties: false } } },
+    async (req) => store.auditLog(req.query as Parameters<SqlStore['auditLog']>[0]),
+  );
+
+  app.get('/api/users', { config: { action: 'users.manage' }, schema: { summary: 'Users and roles' } }, async () => store.users());
+
+  app.post(
+    '/api/users',
+    {
+      config: { action: 'users.manage' },
+      schema: {
+        summary: 'Add a user',
+        body: { type: 'object', properties: { name: { type: 'string', pattern: '^[A-Za-z0-9._@-]{1,64}$' }, role: { type: 'string', enum: [...ROLES] }, password: { type: 'string', maxLength: 1024 } }, required: ['name', 'role', 'password'], additionalProperties: false },
+      },
+    },
+    async (req, reply) => {
+      const { name, role, password } = req.body as { name: string; role: string; password: string };
+      const problem = passwordProblem(password);
+      if (problem !== undefined) return reply.status(400).send({ error: problem });
+      if (!isRole(role)) return reply.status(400).send({ error: `unknown role ${role}` });
+      try {
+        const u = await store.addUser(name, role, await hashPassword(password), (req.user as User).name);
+        return reply.status(201).send(u);
+      } catch (e) {
+        if (/exists/.test((e as Error).message)) return reply.status(409).send({ error: (e as Error).message });
+        throw e;
+      }
+    },
+  );
+
+  app.get('/metrics', { config: { action: 'read' }, schema: { hide: true } }, async (_req, reply) => {
+    const devices = await store.devices({ limit: 1 });
+    const open = (await store.alerts({ limit: 10000 })).filter((a) => a.status !== 'resolved').length;
+    const w = o.writer?.();
+    const lines = [
+      '# HELP vigil_devices Devices in the inventory.',
+      '# TYPE vigil_devices gauge',
+      `vigil_devices ${devices.total}`,
+      '# HELP vigil_alerts_open Alerts not resolved.',
+      '# TYPE vigil_alerts_open gauge',
+      `vigil_alerts_open ${open}`,
+    ];
+    if (w !== undefined) {
+      lines.push('# HELP vigil_store_queued Items waiting to be written.', '# TYPE vigil_store_queued gauge', `vigil_store_queued{kind="devices"} ${w.queuedDevices}`, `vigil_store_queued{kind="alerts"} ${w.queuedAlerts}`);
+      lines.push('# HELP vigil_store_up Whether the store accepts writes.', '# TYPE vigil_store_up gauge', `vigil_store_up ${w.state === 'ok' ? 1 : 0}`);
+    }
+    void reply.type('text/plain; version=0.0.4');
+    return `${lines.join('\n')}\n`;
+  });
+
+  return app;
+}
