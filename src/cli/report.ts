@@ -8,11 +8,8 @@ import { join } from 'node:path';
 import pc from 'picocolors';
 import type { LeakFinding } from '../assess/finding.ts';
 import { fileSource, type ByteSource } from '../capture/source.ts';
-import { InventoryBuilder } from '../inventory/builder.ts';
-import { assessInventory, type AssessedDevice } from '../inventory/inventory.ts';
-import { loadKnowledge } from '../knowledge/index.ts';
-import { ALL_DISSECTORS, synDissectors } from '../protocols/index.ts';
-import { runSensor } from '../sensor/run.ts';
+import type { AssessedDevice } from '../inventory/inventory.ts';
+import { analyse } from './pipeline.ts';
 import { disclosureReports, leakSummary, renderHtml, renderMarkdown, renderSummaryHtml, renderSummaryMarkdown, type DeviceWithLeaks, type VendorReport } from '../report/disclosure.ts';
 
 export interface ReportDisclosureOptions {
@@ -48,20 +45,15 @@ export async function reportDisclosureCommand(capture: string, o: ReportDisclosu
     process.stderr.write(`vigil: ${capture}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}\n`);
     return 1;
   }
-  const builder = new InventoryBuilder();
-  const { report, error } = await runSensor(source, {
-    dissectors: ALL_DISSECTORS,
-    synDissectors: synDissectors(),
-    onObservation: (obs) => builder.addObservation(obs),
-    onFlow: (f) => builder.addFlow(f),
-  });
+  const asOf = o.asOf ?? new Date();
+  const a = await analyse(source, { asOf, ...(o.knowledgeDir !== undefined ? { knowledgeDir: o.knowledgeDir } : {}) });
+  const { report, error } = a.run;
   if (error !== undefined) {
     const where = error.frame > 0 ? `offset ${error.offset}, frame ${error.frame}` : `offset ${error.offset}`;
     process.stderr.write(`${pc.yellow('vigil:')} ${capture}: ${error.message} (${where})\n`);
     if (report.frames === 0) return 1;
   }
-  const asOf = o.asOf ?? new Date();
-  const inv = assessInventory(builder.devices(), loadKnowledge(o.knowledgeDir !== undefined ? { knowledgeDir: o.knowledgeDir } : {}), asOf);
+  const inv = a.inventory;
   const devices = inv.devices.map(withLeaks);
   const opts = {
     asOf,

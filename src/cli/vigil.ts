@@ -108,6 +108,24 @@ report
     process.exitCode = await reportDisclosureCommand(capture, { outDir: out, format, ...rest });
   });
 
+program
+  .command('serve')
+  .description('serve the inventory and alerts (REST API) from the embedded database or PostgreSQL; --read analyses a capture into it')
+  .option('-p, --port <n>', 'TCP port (0: any free one)', (v: string) => Number(v), 8600)
+  .option('--host <address>', 'address to listen on', '127.0.0.1')
+  .option('--data-dir <dir>', 'where the embedded database lives (default $VIGIL_DATA_DIR or ~/.local/share/vigil)')
+  .option('--database <url>', 'PostgreSQL instead of the embedded database (postgres://…)')
+  .option('--read <file>', 'analyse this capture into the store, then keep serving')
+  .action(async (opts: { port: number; host: string; dataDir?: string; database?: string; read?: string }) => {
+    if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) {
+      process.stderr.write('vigil serve: --port must be 0–65535\n');
+      process.exitCode = 2;
+      return;
+    }
+    const { serveCommand } = await import('./serve.ts');
+    process.exitCode = await serveCommand(opts);
+  });
+
 const users = program.command('users').description('accounts for the server: admin, analyst, clinical-engineer, read-only');
 users
   .command('add')

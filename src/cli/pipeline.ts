@@ -1,0 +1,92 @@
+/**
+ * The analysis pipeline as the server and the reports run it: capture → sensor → inventory →
+ * assessment → reconnaissance and behaviour findings, and the alerts they raise for people.
+ */
+import type { ByteSource } from '../capture/source.ts';
+import { ALL_DISSECTORS, synDissectors } from '../protocols/index.ts';
+import { runSensor, type RunResult } from '../sensor/run.ts';
+import type { Sensor } from '../sensor/sensor.ts';
+import { InventoryBuilder } from '../inventory/builder.ts';
+import { assessInventory, type AssessedDevice, type Inventory } from '../inventory/inventory.ts';
+import { loadKnowledge } from '../knowledge/index.ts';
+import { ReconLedger, detectRecon, type ReconFinding } from '../assess/recon.ts';
+import { BaselineLedger, detectBaselineDeviations, LEARN_SECONDS, type BaselineAlert } from '../behavior/baseline.ts';
+import type { Severity } from '../assess/finding.ts';
+import type { NewAlert } from '../store/store.ts';
+
+export interface Analysis {
+  run: RunResult;
+  inventory: Inventory;
+  recon: ReconFinding[];
+  behaviour: BaselineAlert[];
+}
+
+export async function analyse(source: ByteSource, o: { asOf?: Date; learn?: number; knowledgeDir?: string; onChunk?: (s: Sensor) => void } = {}): Promise<Analysis> {
+  const builder = new InventoryBuilder();
+  const recon = new ReconLedger();
+  const baseline = new BaselineLedger();
+  const run = await runSensor(
+    source,
+    {
+      dissectors: ALL_DISSECTORS,
+      synDissectors: synDissectors(),
+      onObservation: (obs) => {
+        builder.addObservation(obs);
+        recon.observation(obs);
+      },
+      onFlow: (f) => {
+        builder.addFlow(f);
+        recon.flow(f);
+        baseline.flow(f);
+      },
+    },
+    o.onChunk,
+  );
+  const inventory = assessInventory(builder.devices(), loadKnowledge(o.knowledgeDir !== undefined ? { knowledgeDir: o.knowledgeDir } : {}), o.asOf ?? new Date());
+  const behaviour = detectBaselineDeviations(
+    baseline,
+    inventory.devices
+      .filter((d) => d.ips.length > 0)
+      .map((d) => ({ id: d.id, ips: d.ips, name: d.hostnames[0] ?? d.ips[0] ?? d.id, group: d.type !== undefined && d.type.confidence >= 0.5 ? d.type.value : '' })),
+    { learnSeconds: o.learn ?? LEARN_SECONDS },
+  );
+  return { run, inventory, recon: detectRecon(recon), behaviour };
+}
+
+/** Who owns a device's alerts: clinical devices are both teams' business. */
+export function teamsFor(d: AssessedDevice | undefined): string[] {
+  const clinical = d !== undefined && d.category.value !== 'general-it' && d.category.value !== 'building-iot';
+  return clinical ? ['clinical-engineering', 'it-security'] : ['it-security'];
+}
+
+function kevSeverity(d: AssessedDevice): Severity {
+  return d.criticality === 'life-sustaining' ? 'critical' : d.criticality === 'diagnostic' ? 'high' : 'medium';
+}
+
+/** The alerts an analysis raises for people: serious leaks, known-exploited vulnerabilities, reconnaissance, behaviour. */
+export function alertsOf(a: Analysis): NewAlert[] {
+  const out: NewAlert[] = [];
+  const at = a.run.report.lastTime ?? Date.now() / 1000;
+  const byIp = new Map<string, AssessedDevice>();
+  for (const d of a.inventory.devices) for (const ip of d.ips) byIp.set(ip, d);
+  for (const d of a.inventory.devices) {
+    const name = d.hostnames[0] ?? d.ips[0] ?? d.id;
+    for (const l of d.leaks) {
+      if (l.deviceSeverity === 'info' || l.deviceSeverity === 'low') continue;
+      out.push({ key: `leak|${d.id}|${l.pattern}`, deviceId: d.id, kind: 'leak', severity: l.deviceSeverity, title: `${name}: ${l.title}`, detail: { facts: l.facts, evidence: l.evidence, remediation: l.remediation }, teams: teamsFor(d), at });
+    }
+    for (const v of d.vulnerabilities) {
+      if (!v.kev || v.confidence < 0.5) continue;
+      out.push({ key: `kev|${d.id}|${v.id}`, deviceId: d.id, kind: 'vulnerability', severity: kevSeverity(d), title: `${name}: ${v.id} ${v.title} (known exploited)`, detail: { why: v.why, remediation: v.remediation, url: v.url, confidence: v.confidence }, teams: teamsFor(d), at });
+    }
+  }
+  for (const r of a.recon) {
+    const d = byIp.get(r.client);
+    out.push({ key: `recon|${r.client}`, deviceId: d?.id ?? null, kind: 'reconnaissance', severity: r.severity, title: `${d?.hostnames[0] ?? r.client} provokes errors from ${r.targets.length} device(s)`, detail: r, teams: ['it-security', ...r.targets.some((t) => teamsFor(byIp.get(t.server)).includes('clinical-engineering')) ? ['clinical-engineering'] : []], at: r.from });
+  }
+  for (const b of a.behaviour) {
+    const d = a.inventory.devices.find((x) => x.id === b.device);
+    out.push({ key: `behaviour|${b.device}|${b.kind}`, deviceId: b.device, kind: 'behaviour', severity: b.kind === 'new-device' ? 'medium' : d?.criticality === 'support' ? 'medium' : 'high', title: b.text.length > 200 ? `${b.text.slice(0, 199)}…` : b.text, detail: b, teams: teamsFor(d), at: b.time });
+  }
+  return out;
+}
