@@ -2,7 +2,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -65,4 +65,24 @@ test('first start: an admin with a random password shown once; --read stores the
   assert.equal(again.total, devices.total);
   second.child.kill('SIGTERM');
   await new Promise((r) => second.child.once('exit', r));
+});
+
+test('--watch: a capture file that a capture tool finishes in the directory is analysed into the store', async () => {
+  const watched = mkdtempSync(join(tmpdir(), 'vigil-watch-'));
+  const data = mkdtempSync(join(tmpdir(), 'vigil-watch-data-'));
+  try {
+    const child = spawn(process.execPath, [VIGIL, 'serve', '--port', '0', '--data-dir', data, '--watch', watched], { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
+    let out = '';
+    child.stdout?.on('data', (b: Buffer) => (out += b.toString()));
+    while (!/serving on/.test(out)) await new Promise((r) => setTimeout(r, 100));
+    copyFileSync(SAMPLE, join(watched, 'ward7-0001.pcap'));
+    for (let i = 0; i < 100 && !/ward7-0001\.pcap: .* devices/.test(out); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.match(out, /ward7-0001\.pcap: [\d,]+ frames, \d+ devices, \d+ alerts stored/);
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+  } finally {
+    rmSync(watched, { recursive: true, force: true });
+    rmSync(data, { recursive: true, force: true });
+  }
 });

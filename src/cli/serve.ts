@@ -3,7 +3,11 @@
  * the embedded database in the data directory; the first start creates an `admin` with a random
  * password printed once (there is no default password).
  */
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileSource } from '../capture/source.ts';
+import { installRoot } from '../knowledge/paths.ts';
 import { buildApp } from '../server/app.ts';
 import { hashPassword, randomPassword } from '../server/auth.ts';
 import { BatchedWriter } from '../store/writer.ts';
@@ -16,6 +20,10 @@ export interface ServeOptions {
   dataDir?: string;
   database?: string;
   read?: string;
+  /** Simulate a hospital (with incidents) into the data directory and read it: the demo. */
+  demo?: boolean;
+  /** A directory a capture tool rotates files into: each finished file is analysed into the store. */
+  watch?: string;
 }
 
 export async function serveCommand(o: ServeOptions): Promise<number> {
@@ -54,22 +62,76 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
   process.once('SIGINT', () => void stop());
   process.once('SIGTERM', () => void stop());
 
-  if (o.read !== undefined) {
+  const ingestFile = async (file: string, learn?: number) => {
     ingest.state = 'reading';
-    ingest.source = o.read;
+    ingest.source = file;
     try {
-      const a = await analyse(await fileSource(o.read));
+      const a = await analyse(await fileSource(file), learn !== undefined ? { learn } : {});
       for (const d of a.inventory.devices) writer.device(d);
       const alerts = alertsOf(a);
       for (const al of alerts) writer.alert(al);
       await writer.flush();
       Object.assign(ingest, { state: 'done', frames: a.run.report.frames, devices: a.inventory.devices.length, alerts: alerts.length, ...(a.run.error !== undefined ? { warning: a.run.error.message } : {}) });
-      process.stdout.write(`vigil: ${o.read}: ${a.run.report.frames.toLocaleString('en')} frames, ${a.inventory.devices.length} devices, ${alerts.length} alerts stored\n`);
+      process.stdout.write(`vigil: ${file}: ${a.run.report.frames.toLocaleString('en')} frames, ${a.inventory.devices.length} devices, ${alerts.length} alerts stored\n`);
     } catch (e) {
       Object.assign(ingest, { state: 'failed', error: (e as Error).message });
-      process.stderr.write(`vigil serve: ${o.read}: ${(e as Error).message}\n`);
+      process.stderr.write(`vigil serve: ${file}: ${(e as Error).message}\n`);
+    }
+  };
+  if (o.read !== undefined) await ingestFile(o.read);
+  if (o.demo === true && (await store.devices({ limit: 1 })).total === 0) {
+    // A morning in a 60-device hospital with labelled incidents; the first 4 hours learn behaviour.
+    // The capture (~1 GB) is analysed from a temporary file and removed: the store keeps the results.
+    const tmp = mkdtempSync(join(tmpdir(), 'vigil-demo-'));
+    try {
+      process.stdout.write('vigil: simulating a 60-device hospital (06:00–12:00, with labelled incidents) for the demo …\n');
+      const { simulate } = await import('../simulate/simulate.ts');
+      const file = join(tmp, 'hospital.pcap');
+      await simulate({ devices: 60, duration: 6 * 3600, seed: 'demo', start: Date.parse('2026-11-23T06:00:00Z') / 1000, out: file, catalogue: join(installRoot(), 'data', 'simulator', 'catalogue.json'), incidents: 'all' });
+      await ingestFile(file, 4 * 3600);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
     }
   }
+  if (o.watch !== undefined) watchDirectory(o.watch, ingestFile);
   // Keep serving until a signal.
   return new Promise<number>(() => undefined);
+}
+
+/**
+ * Polls a directory that a capture tool (tcpdump -G/-C, dumpcap -b) rotates files into. A file is
+ * taken once its size has stopped changing for two polls (the tool has moved on to the next), and
+ * each file is analysed once, in name order.
+ */
+function watchDirectory(dir: string, ingestFile: (file: string) => Promise<void>): void {
+  const done = new Set<string>();
+  const sizes = new Map<string, { size: number; stable: number }>();
+  let busy = false;
+  const poll = async () => {
+    if (busy) return;
+    busy = true;
+    try {
+      const names = readdirSync(dir).filter((n) => /\.(pcap|pcapng|cap)(\.\d+)?$|\d$/.test(n)).sort();
+      for (const n of names) {
+        const file = join(dir, n);
+        if (done.has(file)) continue;
+        const size = statSync(file).size;
+        const s = sizes.get(file);
+        if (s === undefined || s.size !== size) {
+          sizes.set(file, { size, stable: 0 });
+          continue;
+        }
+        if (++s.stable < 2 || size === 0) continue;
+        done.add(file);
+        sizes.delete(file);
+        await ingestFile(file);
+      }
+    } catch (e) {
+      process.stderr.write(`vigil serve: --watch ${dir}: ${(e as Error).message}\n`);
+    } finally {
+      busy = false;
+    }
+  };
+  setInterval(() => void poll(), 1000).unref();
+  void poll();
 }

@@ -116,7 +116,9 @@ program
   .option('--data-dir <dir>', 'where the embedded database lives (default $VIGIL_DATA_DIR or ~/.local/share/vigil)')
   .option('--database <url>', 'PostgreSQL instead of the embedded database (postgres://…)')
   .option('--read <file>', 'analyse this capture into the store, then keep serving')
-  .action(async (opts: { port: number; host: string; dataDir?: string; database?: string; read?: string }) => {
+  .option('--watch <dir>', 'analyse each capture file a capture tool finishes in this directory (tcpdump -G, dumpcap -b)')
+  .option('--demo', 'load a simulated hospital (two days, with labelled incidents) into the store')
+  .action(async (opts: { port: number; host: string; dataDir?: string; database?: string; read?: string; watch?: string; demo?: boolean }) => {
     if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) {
       process.stderr.write('vigil serve: --port must be 0–65535\n');
       process.exitCode = 2;
