@@ -62,6 +62,8 @@ const ROUTES: { method: 'GET' | 'POST' | 'PATCH'; url: string; action: Action; p
   { method: 'GET', url: '/api/devices/mac:00:1b:2c:00:00:01', action: 'read', ok: 200 },
   { method: 'GET', url: '/api/alerts', action: 'read', ok: 200 },
   { method: 'PATCH', url: '/api/alerts/1', action: 'alerts.triage', payload: { status: 'acknowledged' }, ok: 200 },
+  { method: 'GET', url: '/api/alerts/1/comments', action: 'read', ok: 200 },
+  { method: 'POST', url: '/api/alerts/1/comments', action: 'alerts.triage', payload: { text: 'vendor contacted' }, ok: 201 },
   { method: 'GET', url: '/api/audit', action: 'users.manage', ok: 200 },
   { method: 'GET', url: '/api/users', action: 'users.manage', ok: 200 },
   { method: 'POST', url: '/api/users', action: 'users.manage', payload: { name: 'new-user', role: 'read-only', password: PASSWORD }, ok: 201 },
@@ -100,6 +102,12 @@ test('the alert workflow: a clinical engineer assigns and resolves with a reason
   assert.match(noReason.json<{ error: string }>().error, /needs a resolution/);
   const done = await app.inject({ method: 'PATCH', url: '/api/alerts/1', headers: auth, payload: { status: 'resolved', resolution: 'web debug mode switched off by the vendor' } });
   assert.equal(done.statusCode, 200);
+  const it = { authorization: `Bearer ${tokens.get('analyst')}` };
+  assert.equal((await app.inject({ method: 'POST', url: '/api/alerts/1/comments', headers: it, payload: { text: 'IT: blocked at the firewall meanwhile' } })).statusCode, 201);
+  const comments = (await app.inject({ method: 'GET', url: '/api/alerts/1/comments', headers: auth })).json<{ author: string; text: string }[]>();
+  assert.ok(comments.some((c) => c.author === 'u-analyst' && /firewall/.test(c.text)), 'clinical engineering sees what IT wrote');
+  const alert = (await app.inject({ method: 'GET', url: '/api/alerts', headers: auth })).json<{ id: number; dueAt: number; firstSeen: number; severity: string }[]>().find((a) => a.id === 1);
+  assert.equal(alert?.dueAt, (alert?.firstSeen ?? 0) + 3 * 86400, 'a high alert is due in three days');
   const trail = await app.inject({ method: 'GET', url: '/api/audit?entity=alert', headers: { authorization: `Bearer ${tokens.get('admin')}` } });
   assert.ok(trail.json<{ actor: string }[]>().some((t) => t.actor === 'u-clinical-engineer'));
   // A read-only user may not even acknowledge.

@@ -195,6 +195,30 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     },
   );
 
+  app.get('/api/alerts/:id/comments', { config: { action: 'read' }, schema: { summary: 'The comments on an alert, oldest first', params: { type: 'object', properties: { id: { type: 'integer', minimum: 1 } }, required: ['id'] } } }, async (req) =>
+    store.alertComments((req.params as { id: number }).id),
+  );
+
+  app.post(
+    '/api/alerts/:id/comments',
+    {
+      config: { action: 'alerts.triage' },
+      schema: {
+        summary: 'Comment on an alert (both teams see it)',
+        params: { type: 'object', properties: { id: { type: 'integer', minimum: 1 } }, required: ['id'] },
+        body: { type: 'object', properties: { text: { type: 'string', minLength: 1, maxLength: 4000 } }, required: ['text'], additionalProperties: false },
+      },
+    },
+    async (req, reply) => {
+      try {
+        return reply.status(201).send(await store.commentAlert((req.params as { id: number }).id, (req.user as User).name, (req.body as { text: string }).text));
+      } catch (e) {
+        if (/no alert/.test((e as Error).message)) return reply.status(404).send({ error: (e as Error).message });
+        throw e;
+      }
+    },
+  );
+
   app.get(
     '/api/audit',
     { config: { action: 'users.manage' }, schema: { summary: 'Who changed what, when, before and after', querystring: { type: 'object', properties: { entity: { type: 'string', maxLength: 32 }, entityId: { type: 'string', maxLength: 200 }, limit: { type: 'integer', minimum: 1, maximum: 10000 } }, additionalProperties: false } } },

@@ -79,6 +79,18 @@ const users = (serial: string, real: string): string[] => [
   'CREATE INDEX sessions_user ON sessions (user_id)',
 ];
 
+const workflow = (serial: string, real: string): string[] => [
+  `ALTER TABLE alerts ADD COLUMN due_at ${real}`,
+  `CREATE TABLE alert_comments (
+     id ${serial},
+     alert_id INTEGER NOT NULL,
+     at ${real} NOT NULL,
+     author TEXT NOT NULL,
+     text TEXT NOT NULL
+   )`,
+  'CREATE INDEX alert_comments_alert ON alert_comments (alert_id)',
+];
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -91,5 +103,11 @@ export const MIGRATIONS: readonly Migration[] = [
     description: 'users, sessions and API tokens',
     sqlite: users('INTEGER PRIMARY KEY AUTOINCREMENT', 'REAL'),
     postgres: users('BIGSERIAL PRIMARY KEY', 'DOUBLE PRECISION'),
+  },
+  {
+    version: 3,
+    description: 'alert due dates and comments',
+    sqlite: workflow('INTEGER PRIMARY KEY AUTOINCREMENT', 'REAL'),
+    postgres: workflow('BIGSERIAL PRIMARY KEY', 'DOUBLE PRECISION'),
   },
 ];

@@ -96,8 +96,8 @@ for (const [name, open] of engines) {
     test('migrations are versioned and idempotent', async () => {
       const s = await open();
       assert.ok(s, `${name} is not available`);
-      assert.equal(await s.migrate(), 2);
-      assert.equal(await s.migrate(), 2);
+      assert.equal(await s.migrate(), 3);
+      assert.equal(await s.migrate(), 3);
       await s.close();
     });
 

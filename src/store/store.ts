@@ -78,6 +78,19 @@ export interface Alert extends Omit<NewAlert, 'at'> {
   firstSeen: number;
   lastSeen: number;
   updatedAt: number;
+  /** When it should be dealt with (from its severity). */
+  dueAt: number | null;
+}
+
+/** Days to act by severity: the due date both teams see on an alert. */
+export const DUE_DAYS: Record<Severity, number> = { critical: 1, high: 3, medium: 14, low: 30, info: 90 };
+
+export interface AlertComment {
+  id: number;
+  alertId: number;
+  at: number;
+  author: string;
+  text: string;
 }
 
 export interface AlertChange {
@@ -214,9 +227,9 @@ export class SqlStore {
           continue;
         }
         await tx.run(
-          `INSERT INTO alerts (alert_key, device_id, kind, severity, title, detail, teams, status, first_seen, last_seen, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, 'new', ?, ?, ?)`,
-          [a.key, a.deviceId, a.kind, a.severity, a.title, JSON.stringify(a.detail), JSON.stringify(a.teams), a.at, a.at, a.at],
+          `INSERT INTO alerts (alert_key, device_id, kind, severity, title, detail, teams, status, first_seen, last_seen, updated_at, due_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, 'new', ?, ?, ?, ?)`,
+          [a.key, a.deviceId, a.kind, a.severity, a.title, JSON.stringify(a.detail), JSON.stringify(a.teams), a.at, a.at, a.at, a.at + DUE_DAYS[a.severity] * 86400],
         );
         added++;
       }
@@ -257,6 +270,23 @@ export class SqlStore {
       await tx.run('INSERT INTO audit (at, actor, action, entity, entity_id, before, after) VALUES (?, ?, ?, ?, ?, ?, ?)', [at, actor, 'alert.update', 'alert', String(id), JSON.stringify(pick(before)), JSON.stringify(pick(after))]);
       return after;
     });
+  }
+
+  /** A comment on an alert, seen by both teams; audited. */
+  async commentAlert(id: number, author: string, text: string, at = Date.now() / 1000): Promise<AlertComment> {
+    return this.engine.transaction(async (tx) => {
+      const exists = await tx.all('SELECT id FROM alerts WHERE id = ?', [id]);
+      if (exists.length === 0) throw new Error(`no alert ${id}`);
+      await tx.run('INSERT INTO alert_comments (alert_id, at, author, text) VALUES (?, ?, ?, ?)', [id, at, author, text]);
+      await tx.run('INSERT INTO audit (at, actor, action, entity, entity_id, before, after) VALUES (?, ?, ?, ?, ?, ?, ?)', [at, author, 'alert.comment', 'alert', String(id), null, JSON.stringify({ text })]);
+      const row = (await tx.all('SELECT * FROM alert_comments WHERE alert_id = ? ORDER BY id DESC LIMIT 1', [id]))[0] as Row;
+      return { id: Number(row.id), alertId: Number(row.alert_id), at: Number(row.at), author: String(row.author), text: String(row.text) };
+    });
+  }
+
+  async alertComments(id: number): Promise<AlertComment[]> {
+    const rows = await this.engine.all('SELECT * FROM alert_comments WHERE alert_id = ? ORDER BY id', [id]);
+    return rows.map((r) => ({ id: Number(r.id), alertId: Number(r.alert_id), at: Number(r.at), author: String(r.author), text: String(r.text) }));
   }
 
   async auditLog(q: { entity?: string; entityId?: string; limit?: number } = {}): Promise<AuditEntry[]> {
@@ -355,5 +385,6 @@ function toAlert(r: Row): Alert {
     firstSeen: Number(r.first_seen),
     lastSeen: Number(r.last_seen),
     updatedAt: Number(r.updated_at),
+    dueAt: r.due_at === null || r.due_at === undefined ? null : Number(r.due_at),
   };
 }
