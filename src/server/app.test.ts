@@ -68,6 +68,10 @@ const ROUTES: { method: 'GET' | 'POST' | 'PATCH'; url: string; action: Action; p
   { method: 'GET', url: '/api/users', action: 'users.manage', ok: 200 },
   { method: 'POST', url: '/api/users', action: 'users.manage', payload: { name: 'new-user', role: 'read-only', password: PASSWORD }, ok: 201 },
   { method: 'GET', url: '/metrics', action: 'read', ok: 200 },
+  { method: 'POST', url: '/api/tokens', action: 'read', payload: { label: 'SIEM' }, ok: 201 },
+  { method: 'GET', url: '/api/reports/eol-forecast', action: 'reports.read', ok: 200 },
+  { method: 'GET', url: '/api/reports/risk', action: 'reports.read', ok: 200 },
+  { method: 'GET', url: '/api/reports/disclosure', action: 'reports.read', ok: 200 },
 ];
 
 test('every route × every role: allowed exactly when the role table says so; no token is 401', async () => {
@@ -144,4 +148,19 @@ test('health is public; the OpenAPI document lists the routes', async () => {
   const doc = (await app.inject({ method: 'GET', url: '/api/openapi.json' })).json<{ openapi: string; paths: Record<string, unknown> }>();
   assert.match(doc.openapi, /^3\./);
   for (const p of ['/api/health', '/api/auth/login', '/api/devices', '/api/devices/{id}', '/api/alerts', '/api/alerts/{id}', '/api/audit', '/api/users']) assert.ok(p in doc.paths, `${p} in OpenAPI`);
+});
+
+test('reports: the EOL forecast and the risk summary from the stored devices; an API token works like a session', async () => {
+  const auth = { authorization: `Bearer ${tokens.get('read-only')}` };
+  const forecast = (await app.inject({ method: 'GET', url: '/api/reports/eol-forecast', headers: auth })).json<{ date: string; all: { devices: number } }[]>();
+  assert.equal(forecast.length, 5);
+  assert.equal(forecast[0]?.all.devices, 1);
+  const risk = (await app.inject({ method: 'GET', url: '/api/reports/risk', headers: auth })).json<{ bands: Record<string, number>; top: { risk: number }[] }>();
+  assert.deepEqual(risk.bands, { '0-29': 0, '30-59': 1, '60-100': 0 });
+  assert.equal(risk.top[0]?.risk, 42);
+  const md = await app.inject({ method: 'GET', url: '/api/reports/disclosure', headers: auth });
+  assert.match(md.headers['content-type'] as string, /markdown/);
+  assert.match(md.body, /hospital-wide summary/);
+  const t = (await app.inject({ method: 'POST', url: '/api/tokens', headers: auth, payload: { label: 'dashboard TV' } })).json<{ token: string }>();
+  assert.equal((await app.inject({ method: 'GET', url: '/api/devices', headers: { authorization: `Bearer ${t.token}` } })).statusCode, 200);
 });

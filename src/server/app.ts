@@ -12,7 +12,9 @@ import swagger from '@fastify/swagger';
 import { can, hashPassword, isRole, newToken, passwordProblem, ROLES, tokenHash, verifyPassword, type Action } from './auth.ts';
 import { ALERT_STATUSES, type AlertChange, type AlertStatus, type SqlStore, type User } from '../store/store.ts';
 import type { WriterHealth } from '../store/writer.ts';
-import { CATEGORIES } from '../inventory/device.ts';
+import { CATEGORIES, type Category, type OsRelease } from '../inventory/device.ts';
+import { eolForecast, standardForecastDates } from '../assess/lifecycle.ts';
+import { disclosureReports, leakSummary, renderHtml, renderMarkdown, renderSummaryHtml, renderSummaryMarkdown } from '../report/disclosure.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -216,6 +218,69 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
         if (/no alert/.test((e as Error).message)) return reply.status(404).send({ error: (e as Error).message });
         throw e;
       }
+    },
+  );
+
+  app.post(
+    '/api/tokens',
+    {
+      config: { action: 'read' },
+      schema: { summary: 'A long-lived API token for an integration, acting as the caller (shown once; revoke by deleting the user)', body: { type: 'object', properties: { label: { type: 'string', minLength: 1, maxLength: 100 } }, required: ['label'], additionalProperties: false } },
+    },
+    async (req, reply) => {
+      const t = newToken();
+      const user = req.user as User;
+      await store.addToken(t.hash, user.id, 'api', (req.body as { label: string }).label, null);
+      return reply.status(201).send({ token: t.token, label: (req.body as { label: string }).label, user: user.name, role: user.role });
+    },
+  );
+
+  app.get('/api/reports/eol-forecast', { config: { action: 'reports.read' }, schema: { summary: 'Share of all devices, and of each category, on an end-of-life OS today and over the next three years' } }, async () => {
+    const devices: { category: Category; releases: OsRelease[] }[] = [];
+    for await (const d of store.allDevices()) devices.push({ category: d.category.value, releases: d.os?.releases ?? [] });
+    return eolForecast(devices, standardForecastDates(new Date()));
+  });
+
+  app.get('/api/reports/risk', { config: { action: 'reports.read' }, schema: { summary: 'Risk by category and band, and the riskiest devices' } }, async () => {
+    const bands = { '0-29': 0, '30-59': 0, '60-100': 0 };
+    const byCategory: Record<string, { devices: number; riskSum: number; kev: number; eol: number }> = {};
+    const top: { id: string; name: string; category: string; risk: number; explanation: string }[] = [];
+    for await (const d of store.allDevices()) {
+      const r = d.risk.score;
+      if (r >= 60) bands['60-100']++;
+      else if (r >= 30) bands['30-59']++;
+      else bands['0-29']++;
+      const c = (byCategory[d.category.value] ??= { devices: 0, riskSum: 0, kev: 0, eol: 0 });
+      c.devices++;
+      c.riskSum += r;
+      if (d.vulnerabilities.some((v) => v.kev)) c.kev++;
+      if (d.lifecycle.state === 'eol') c.eol++;
+      top.push({ id: d.id, name: d.hostnames[0] ?? d.ips[0] ?? d.id, category: d.category.value, risk: r, explanation: d.risk.explanation });
+      top.sort((a, b) => b.risk - a.risk);
+      if (top.length > 20) top.pop();
+    }
+    return { bands, byCategory: Object.fromEntries(Object.entries(byCategory).map(([k, v]) => [k, { devices: v.devices, meanRisk: Math.round(v.riskSum / v.devices), kev: v.kev, eol: v.eol }])), top };
+  });
+
+  app.get(
+    '/api/reports/disclosure',
+    {
+      config: { action: 'reports.read' },
+      schema: { summary: 'Manufacturer disclosure reports (Markdown or HTML): one vendor, or the hospital-wide summary', querystring: { type: 'object', properties: { vendor: { type: 'string', maxLength: 200 }, format: { type: 'string', enum: ['md', 'html'], default: 'md' } }, additionalProperties: false } },
+    },
+    async (req, reply) => {
+      const { vendor, format } = req.query as { vendor?: string; format: 'md' | 'html' };
+      const devices = [];
+      for await (const d of store.allDevices()) if (d.leaks.length > 0) devices.push(d);
+      const opts = { asOf: new Date() };
+      void reply.type(format === 'html' ? 'text/html; charset=utf-8' : 'text/markdown; charset=utf-8');
+      if (vendor === undefined) {
+        const summary = leakSummary(devices, opts);
+        return format === 'html' ? renderSummaryHtml(summary) : renderSummaryMarkdown(summary);
+      }
+      const r = disclosureReports(devices, opts).find((x) => x.vendor.toLowerCase() === vendor.toLowerCase() || x.slug === vendor.toLowerCase());
+      if (r === undefined) return reply.status(404).type('application/json').send({ error: `no leaking devices of vendor ${vendor}` });
+      return format === 'html' ? renderHtml(r) : renderMarkdown(r);
     },
   );
 

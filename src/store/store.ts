@@ -211,6 +211,15 @@ export class SqlStore {
     };
   }
 
+  /** Every stored device in full, in pages (for hospital-wide reports). */
+  async *allDevices(page = 2000): AsyncGenerator<AssessedDevice> {
+    for (let offset = 0; ; offset += page) {
+      const rows = await this.engine.all('SELECT data FROM devices ORDER BY id LIMIT ? OFFSET ?', [page, offset]);
+      for (const r of rows) yield parseJson(r.data) as AssessedDevice;
+      if (rows.length < page) return;
+    }
+  }
+
   async device(id: string): Promise<AssessedDevice | undefined> {
     const rows = await this.engine.all('SELECT data FROM devices WHERE id = ?', [id]);
     return rows[0] === undefined ? undefined : (parseJson(rows[0].data) as AssessedDevice);
