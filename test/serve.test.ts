@@ -1,7 +1,7 @@
 /** `vigil serve` as a user meets it: first start prints the admin password once, --read fills the store, a restart keeps it all. */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -83,6 +83,41 @@ test('--watch: a capture file that a capture tool finishes in the directory is a
     await new Promise((r) => child.once('exit', r));
   } finally {
     rmSync(watched, { recursive: true, force: true });
+    rmSync(data, { recursive: true, force: true });
+  }
+});
+
+function canCaptureOnLoopback(): boolean {
+  try {
+    execFileSync('tcpdump', ['--version'], { stdio: 'ignore' });
+    return process.getuid?.() === 0;
+  } catch {
+    return false;
+  }
+}
+
+test('--interface: live capture (receive-only) analysed continuously, written at each checkpoint', { skip: !canCaptureOnLoopback() && 'needs tcpdump and root' }, async () => {
+  const data = mkdtempSync(join(tmpdir(), 'vigil-live-data-'));
+  try {
+    const { child, out } = await serve(['--interface', 'lo', '--checkpoint', '1', '--data-dir', data], /password \S+ \(shown once/);
+    const url = /serving on (http:\/\/[0-9.:]+)/.exec(out)?.[1] as string;
+    const password = /password (\S+) \(shown once/.exec(out)?.[1] as string;
+    // Our own requests to the API are traffic on the loopback interface: the sensor sees them, once
+    // tcpdump is running (give it a moment, so the connection's handshake is captured too).
+    await new Promise((r) => setTimeout(r, 2000));
+    const token = await login(url, password);
+    let total = 0;
+    for (let i = 0; i < 60 && total === 0; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      total = ((await (await fetch(`${url}/api/devices`, { headers: { authorization: `Bearer ${token}` } })).json()) as { total: number }).total;
+    }
+    assert.ok(total >= 1, `the loopback host became a device: ${JSON.stringify(await (await fetch(`${url}/api/health`)).json())}`);
+    const health = (await (await fetch(`${url}/api/health`)).json()) as { ingest: { state: string; frames: number } };
+    assert.equal(health.ingest.state, 'capturing');
+    assert.ok(health.ingest.frames > 0);
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+  } finally {
     rmSync(data, { recursive: true, force: true });
   }
 });

@@ -5,7 +5,7 @@
 import type { ByteSource } from '../capture/source.ts';
 import { ALL_DISSECTORS, synDissectors } from '../protocols/index.ts';
 import { runSensor, type RunResult } from '../sensor/run.ts';
-import type { Sensor } from '../sensor/sensor.ts';
+import type { Sensor, SensorOptions } from '../sensor/sensor.ts';
 import { InventoryBuilder } from '../inventory/builder.ts';
 import { assessInventory, type AssessedDevice, type Inventory } from '../inventory/inventory.ts';
 import { loadKnowledge } from '../knowledge/index.ts';
@@ -21,36 +21,54 @@ export interface Analysis {
   behaviour: BaselineAlert[];
 }
 
-export async function analyse(source: ByteSource, o: { asOf?: Date; learn?: number; knowledgeDir?: string; onChunk?: (s: Sensor) => void } = {}): Promise<Analysis> {
-  const builder = new InventoryBuilder();
-  const recon = new ReconLedger();
-  const baseline = new BaselineLedger();
-  const run = await runSensor(
-    source,
-    {
+export interface AnalyseOptions {
+  asOf?: Date;
+  learn?: number;
+  knowledgeDir?: string;
+}
+
+/**
+ * What the analysis has gathered so far: fed by the sensor, judged whenever asked — at the end of a
+ * file, or every checkpoint of a live capture.
+ */
+export class AnalysisState {
+  readonly builder = new InventoryBuilder();
+  readonly recon = new ReconLedger();
+  readonly baseline = new BaselineLedger();
+
+  sensorOptions(): SensorOptions {
+    return {
       dissectors: ALL_DISSECTORS,
       synDissectors: synDissectors(),
       onObservation: (obs) => {
-        builder.addObservation(obs);
-        recon.observation(obs);
+        this.builder.addObservation(obs);
+        this.recon.observation(obs);
       },
       onFlow: (f) => {
-        builder.addFlow(f);
-        recon.flow(f);
-        baseline.flow(f);
+        this.builder.addFlow(f);
+        this.recon.flow(f);
+        this.baseline.flow(f);
       },
-    },
-    o.onChunk,
-  );
-  const inventory = assessInventory(builder.devices(), loadKnowledge(o.knowledgeDir !== undefined ? { knowledgeDir: o.knowledgeDir } : {}), o.asOf ?? new Date());
-  const behaviour = detectBaselineDeviations(
-    baseline,
-    inventory.devices
-      .filter((d) => d.ips.length > 0)
-      .map((d) => ({ id: d.id, ips: d.ips, name: d.hostnames[0] ?? d.ips[0] ?? d.id, group: d.type !== undefined && d.type.confidence >= 0.5 ? d.type.value : '' })),
-    { learnSeconds: o.learn ?? LEARN_SECONDS },
-  );
-  return { run, inventory, recon: detectRecon(recon), behaviour };
+    };
+  }
+
+  judge(run: RunResult, o: AnalyseOptions = {}): Analysis {
+    const inventory = assessInventory(this.builder.devices(), loadKnowledge(o.knowledgeDir !== undefined ? { knowledgeDir: o.knowledgeDir } : {}), o.asOf ?? new Date());
+    const behaviour = detectBaselineDeviations(
+      this.baseline,
+      inventory.devices
+        .filter((d) => d.ips.length > 0)
+        .map((d) => ({ id: d.id, ips: d.ips, name: d.hostnames[0] ?? d.ips[0] ?? d.id, group: d.type !== undefined && d.type.confidence >= 0.5 ? d.type.value : '' })),
+      { learnSeconds: o.learn ?? LEARN_SECONDS },
+    );
+    return { run, inventory, recon: detectRecon(this.recon), behaviour };
+  }
+}
+
+export async function analyse(source: ByteSource, o: AnalyseOptions & { onChunk?: (s: Sensor) => void } = {}): Promise<Analysis> {
+  const state = new AnalysisState();
+  const run = await runSensor(source, state.sensorOptions(), o.onChunk);
+  return state.judge(run, o);
 }
 
 /** Who owns a device's alerts: clinical devices are both teams' business. */

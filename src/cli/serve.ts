@@ -11,7 +11,10 @@ import { installRoot } from '../knowledge/paths.ts';
 import { buildApp } from '../server/app.ts';
 import { hashPassword, randomPassword } from '../server/auth.ts';
 import { BatchedWriter } from '../store/writer.ts';
-import { alertsOf, analyse } from './pipeline.ts';
+import { AnalysisState, alertsOf, analyse } from './pipeline.ts';
+import { startLiveCapture } from '../capture/live.ts';
+import { runSensor } from '../sensor/run.ts';
+import { Sensor, type SensorReport } from '../sensor/sensor.ts';
 import { defaultDataDir, openStore } from './users.ts';
 
 export interface ServeOptions {
@@ -24,6 +27,10 @@ export interface ServeOptions {
   demo?: boolean;
   /** A directory a capture tool rotates files into: each finished file is analysed into the store. */
   watch?: string;
+  /** Capture live from this interface (receive-only, via tcpdump) and analyse continuously. */
+  interface?: string;
+  /** Seconds between the live analysis's writes to the store (default 60). */
+  checkpoint?: number;
 }
 
 export async function serveCommand(o: ServeOptions): Promise<number> {
@@ -94,6 +101,39 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
     }
   }
   if (o.watch !== undefined) watchDirectory(o.watch, ingestFile);
+  if (o.interface !== undefined) {
+    // Live: the sensor runs for as long as the capture does; every checkpoint judges what has been
+    // gathered and writes it through the batched writer.
+    const live = startLiveCapture({ interface: o.interface });
+    const state = new AnalysisState();
+    let sensor: Sensor | undefined;
+    Object.assign(ingest, { state: 'capturing', source: `interface ${o.interface}` });
+    const running = runSensor(live.source, state.sensorOptions(), (s) => {
+      sensor = s;
+    });
+    const checkpoint = () => {
+      const a = state.judge({ report: sensor?.report() ?? emptyReport() });
+      for (const d of a.inventory.devices) writer.device(d);
+      for (const al of alertsOf(a)) writer.alert(al);
+      Object.assign(ingest, { frames: sensor?.frames ?? 0, devices: a.inventory.devices.length, checkpointAt: Date.now() / 1000 });
+    };
+    const timer = setInterval(checkpoint, (o.checkpoint ?? 60) * 1000);
+    timer.unref();
+    void running.then(
+      () => {
+        clearInterval(timer);
+        checkpoint();
+        Object.assign(ingest, { state: 'stopped' });
+      },
+      (e: Error) => Object.assign(ingest, { state: 'failed', error: e.message }),
+    );
+    void live.exited.then((ex) => {
+      if (ex.code !== 0 && ex.code !== null) {
+        Object.assign(ingest, { state: 'failed', error: ex.stderr.split('\n').filter((l) => l.trim() !== '').pop() ?? `tcpdump exited with ${ex.code}` });
+        process.stderr.write(`vigil serve: capture on ${o.interface} failed: ${String(ingest.error)}\n`);
+      }
+    });
+  }
   // Keep serving until a signal.
   return new Promise<number>(() => undefined);
 }
@@ -134,4 +174,8 @@ function watchDirectory(dir: string, ingestFile: (file: string) => Promise<void>
   };
   setInterval(() => void poll(), 1000).unref();
   void poll();
+}
+
+function emptyReport(): SensorReport {
+  return new Sensor({ dissectors: [] }).report();
 }

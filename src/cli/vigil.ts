@@ -117,8 +117,10 @@ program
   .option('--database <url>', 'PostgreSQL instead of the embedded database (postgres://…)')
   .option('--read <file>', 'analyse this capture into the store, then keep serving')
   .option('--watch <dir>', 'analyse each capture file a capture tool finishes in this directory (tcpdump -G, dumpcap -b)')
-  .option('--demo', 'load a simulated hospital (two days, with labelled incidents) into the store')
-  .action(async (opts: { port: number; host: string; dataDir?: string; database?: string; read?: string; watch?: string; demo?: boolean }) => {
+  .option('--demo', 'load a simulated hospital morning (with labelled incidents) into the store')
+  .option('-i, --interface <name>', 'capture live from this interface (receive-only, via tcpdump) and analyse continuously')
+  .option('--checkpoint <seconds>', 'seconds between writes of the live analysis to the store', (v: string) => Number(v), 60)
+  .action(async (opts: { port: number; host: string; dataDir?: string; database?: string; read?: string; watch?: string; demo?: boolean; interface?: string; checkpoint: number }) => {
     if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) {
       process.stderr.write('vigil serve: --port must be 0–65535\n');
       process.exitCode = 2;
