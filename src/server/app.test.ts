@@ -100,6 +100,8 @@ test('the session cookie works like the token; logout ends it', async () => {
 
 test('the alert workflow: a clinical engineer assigns and resolves with a reason; the audit trail names them', async () => {
   const auth = { authorization: `Bearer ${tokens.get('clinical-engineer')}` };
+  assert.equal((await app.inject({ method: 'PATCH', url: '/api/alerts/1', headers: auth, payload: { status: 'assigned', assignee: 'team:clinical-engineering' } })).statusCode, 200);
+  assert.equal((await app.inject({ method: 'PATCH', url: '/api/alerts/1', headers: auth, payload: { assignee: 'biomed jane; drop table' } })).statusCode, 400);
   assert.equal((await app.inject({ method: 'PATCH', url: '/api/alerts/1', headers: auth, payload: { status: 'assigned', assignee: 'biomed.jane' } })).statusCode, 200);
   const noReason = await app.inject({ method: 'PATCH', url: '/api/alerts/1', headers: auth, payload: { status: 'resolved' } });
   assert.equal(noReason.statusCode, 400);

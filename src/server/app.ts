@@ -177,7 +177,12 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
         params: { type: 'object', properties: { id: { type: 'integer', minimum: 1 } }, required: ['id'] },
         body: {
           type: 'object',
-          properties: { status: { type: 'string', enum: [...ALERT_STATUSES] }, assignee: { type: ['string', 'null'], maxLength: 64 }, resolution: { type: ['string', 'null'], maxLength: 2000 } },
+          properties: {
+            status: { type: 'string', enum: [...ALERT_STATUSES] },
+            // A person (a user name) or a team ("team:clinical-engineering").
+            assignee: { type: ['string', 'null'], pattern: '^(team:)?[A-Za-z0-9._@-]{1,64}$' },
+            resolution: { type: ['string', 'null'], maxLength: 2000 },
+          },
           additionalProperties: false,
           minProperties: 1,
         },
