@@ -13,12 +13,8 @@ import { runSensor, type RunResult } from '../sensor/run.ts';
 import type { Sensor } from '../sensor/sensor.ts';
 import type { FlowRecord } from '../flow/flow.ts';
 import { fmtBytes, formatFindings, formatHosts, formatInventory, formatReport } from './format.ts';
-import { InventoryBuilder } from '../inventory/builder.ts';
-import { assessInventory, type Inventory } from '../inventory/inventory.ts';
-import { loadKnowledge } from '../knowledge/index.ts';
 import { inventoryCsv } from '../export/csv.ts';
-import { ReconLedger, detectRecon } from '../assess/recon.ts';
-import { BaselineLedger, detectBaselineDeviations, LEARN_SECONDS } from '../behavior/baseline.ts';
+import { AnalysisState } from './pipeline.ts';
 
 export interface AnalyzeOptions {
   json?: boolean;
@@ -74,9 +70,9 @@ export async function captureCommand(o: AnalyzeOptions & { interface: string; co
 async function analyzeSource(source: ByteSource, name: string, o: AnalyzeOptions): Promise<number> {
   const out = process.stdout;
   const hosts = o.hosts !== undefined ? new HostIndex() : undefined;
-  const inventory = o.inventory !== false ? new InventoryBuilder() : undefined;
-  const recon = o.inventory !== false ? new ReconLedger() : undefined;
-  const baseline = o.inventory !== false ? new BaselineLedger() : undefined;
+  // The inventory, reconnaissance and behaviour are the pipeline's (the same as serve and reports run).
+  const state = o.inventory !== false ? new AnalysisState() : undefined;
+  const fed = state?.sensorOptions();
   let flowsOut: WriteStream | undefined;
   if (o.flows !== undefined) flowsOut = createWriteStream(o.flows);
   const writeJson = o.json === true;
@@ -101,17 +97,14 @@ async function analyzeSource(source: ByteSource, name: string, o: AnalyzeOptions
         allObservations: o.allObservations === true,
         onObservation: (obs) => {
           hosts?.add(obs);
-          inventory?.addObservation(obs);
-          recon?.observation(obs);
+          fed?.onObservation?.(obs);
           if (writeJson) out.write(`${JSON.stringify({ type: 'observation', ...obs })}\n`);
         },
         // Flow records cost an object each: build them only when someone reads them.
-        ...(writeJson || flowsOut !== undefined || inventory !== undefined
+        ...(writeJson || flowsOut !== undefined || fed !== undefined
           ? {
               onFlow: (f: FlowRecord) => {
-                inventory?.addFlow(f);
-                recon?.flow(f);
-                baseline?.flow(f);
+                fed?.onFlow?.(f);
                 if (!writeJson && flowsOut === undefined) return;
                 const line = `${JSON.stringify({ type: 'flow', ...f })}\n`;
                 if (flowsOut !== undefined) flowsOut.write(line);
@@ -139,30 +132,17 @@ async function analyzeSource(source: ByteSource, name: string, o: AnalyzeOptions
     const { total, hosts: top } = hosts.hosts(o.hosts ?? 40);
     hostText = `${formatHosts(total, top)}\n\n`;
   }
-  let inv: Inventory | undefined;
-  if (inventory !== undefined) {
-    inv = assessInventory(inventory.devices(), loadKnowledge(o.knowledgeDir !== undefined ? { knowledgeDir: o.knowledgeDir } : {}), o.asOf ?? new Date());
-    if (o.csv !== undefined && o.csv !== '-') await writeFile(o.csv, inventoryCsv(inv.devices));
-  }
+  const analysis = state?.judge(result, { ...(o.asOf !== undefined ? { asOf: o.asOf } : {}), ...(o.learn !== undefined ? { learn: o.learn } : {}), ...(o.knowledgeDir !== undefined ? { knowledgeDir: o.knowledgeDir } : {}) });
+  const inv = analysis?.inventory;
+  if (inv !== undefined && o.csv !== undefined && o.csv !== '-') await writeFile(o.csv, inventoryCsv(inv.devices));
   if (o.csv === '-' && inv !== undefined) {
     out.write(inventoryCsv(inv.devices));
     process.stderr.write(`${formatReport(report, seconds)}\n`);
     return 0;
   }
-  const reconFindings = recon !== undefined ? detectRecon(recon) : [];
-  const behaviour =
-    baseline !== undefined && inv !== undefined
-      ? detectBaselineDeviations(
-          baseline,
-          inv.devices
-            .filter((d) => d.ips.length > 0)
-            // A peer group only where the type is known with some confidence: a guess would hide a stranger among strangers.
-            .map((d) => ({ id: d.id, ips: d.ips, name: d.hostnames[0] ?? d.ips[0] ?? d.id, group: d.type !== undefined && d.type.confidence >= 0.5 ? d.type.value : '' })),
-          { learnSeconds: o.learn ?? LEARN_SECONDS },
-        )
-      : [];
-  const span = baseline !== undefined && Number.isFinite(baseline.first) ? baseline.last - baseline.first : 0;
-  const learning = baseline !== undefined && span <= (o.learn ?? LEARN_SECONDS) ? { span, learn: o.learn ?? LEARN_SECONDS } : undefined;
+  const reconFindings = analysis?.recon ?? [];
+  const behaviour = analysis?.behaviour ?? [];
+  const learning = state?.learningOnly(o.learn);
   if (writeJson && inv !== undefined) {
     for (const d of inv.devices) out.write(`${JSON.stringify({ type: 'device', device: d })}\n`);
     out.write(`${JSON.stringify({ type: 'inventory', ...inv.summary })}\n`);

@@ -52,6 +52,13 @@ export class AnalysisState {
     };
   }
 
+  /** When the capture is no longer than the learning period, behaviour was only learnt: how long each is. */
+  learningOnly(learn = LEARN_SECONDS): { span: number; learn: number } | undefined {
+    const b = this.baseline;
+    const span = Number.isFinite(b.first) ? b.last - b.first : 0;
+    return span <= learn ? { span, learn } : undefined;
+  }
+
   judge(run: RunResult, o: AnalyseOptions = {}): Analysis {
     const inventory = assessInventory(this.builder.devices(), loadKnowledge(o.knowledgeDir !== undefined ? { knowledgeDir: o.knowledgeDir } : {}), o.asOf ?? new Date());
     const behaviour = detectBaselineDeviations(
