@@ -1,26 +1,14 @@
 import { test } from 'node:test';
+import { assessedDevice } from '../../test/helpers/devices.ts';
 import assert from 'node:assert/strict';
 import { assessRisk } from './risk.ts';
 import type { Device } from '../inventory/device.ts';
 
 function device(over: Partial<Device>): Device {
-  return {
+  return assessedDevice('mac:00:00:00:00:00:01', {
     os: { value: 'Windows 7 SP1', family: 'Windows', releases: [], confidence: 0.9, rule: 'ntlmssp', evidence: [], conflicts: [] },
-    id: 'mac:00:00:00:00:00:01',
-    macs: [],
-    ips: [],
-    hostnames: [],
-    firstSeen: 0,
-    lastSeen: 0,
-    randomMac: false,
-    category: { value: 'general-it', confidence: 0.3, rule: '', evidence: [] },
-    criticality: 'support',
-    software: [],
-    services: [],
-    peers: { internal: 0, external: 0 },
-    observations: 0,
     ...over,
-  };
+  });
 }
 
 test('a life-sustaining pump on an EOL OS with a KEV flaw and Internet contact scores high, and says why', () => {

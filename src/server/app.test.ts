@@ -1,4 +1,5 @@
 import { after, before, test } from 'node:test';
+import { assessedDevice, riskOf } from '../../test/helpers/devices.ts';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,7 +9,6 @@ import { buildApp } from './app.ts';
 import { can, hashPassword, ROLES, type Action, type Role } from './auth.ts';
 import { openSqliteStore } from '../store/sqlite.ts';
 import type { SqlStore } from '../store/store.ts';
-import type { AssessedDevice } from '../inventory/inventory.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'vigil-app-'));
 let store: SqlStore;
@@ -16,26 +16,15 @@ let app: FastifyInstance;
 const tokens = new Map<Role, string>();
 const PASSWORD = 'a long enough passphrase';
 
-function device(id: string): AssessedDevice {
-  return {
-    id,
-    macs: [],
+function device(id: string) {
+  return assessedDevice(id, {
     ips: ['10.1.0.5'],
     hostnames: ['CT-03'],
-    firstSeen: 1,
-    lastSeen: 2,
-    randomMac: false,
     category: { value: 'imaging', confidence: 0.7, rule: '', evidence: [] },
     criticality: 'diagnostic',
-    software: [],
-    services: [],
-    peers: { internal: 0, external: 0 },
-    observations: 0,
     lifecycle: { state: 'eol', basis: '' },
-    leaks: [],
-    vulnerabilities: [],
-    risk: { score: 42, exploitability: 0, impact: 0.75, exposure: 0.55, factors: [], explanation: '' },
-  };
+    risk: riskOf(42),
+  });
 }
 
 before(async () => {

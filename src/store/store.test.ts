@@ -4,6 +4,8 @@
  * PostgreSQL if it is down.
  */
 import { after, describe, test } from 'node:test';
+import { assessedDevice, riskOf } from '../../test/helpers/devices.ts';
+import type { AssessedDevice } from '../inventory/inventory.ts';
 import assert from 'node:assert/strict';
 import { execSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -14,34 +16,26 @@ import { openSqliteStore } from './sqlite.ts';
 import { openPostgresStore } from './postgres.ts';
 import type { SqlStore } from './store.ts';
 import { hashPassword, newToken, tokenHash, verifyPassword } from '../server/auth.ts';
-import type { AssessedDevice } from '../inventory/inventory.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'vigil-store-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 function device(id: string, over: Partial<AssessedDevice> = {}): AssessedDevice {
-  return {
-    id,
+  return assessedDevice(id, {
     macs: [id.replace(/^mac:/, '')],
     ips: ['10.1.0.5'],
     hostnames: ['CT-03'],
     firstSeen: 1000,
     lastSeen: 2000,
-    randomMac: false,
     vendor: { value: 'GE Healthcare', confidence: 0.9, rule: 'r', evidence: [] },
     type: { value: 'CT scanner', confidence: 0.7, rule: 'r', evidence: [] },
     category: { value: 'imaging', confidence: 0.7, rule: 'r', evidence: [] },
     criticality: 'diagnostic',
-    software: [],
-    services: [],
-    peers: { internal: 3, external: 0 },
     observations: 12,
     lifecycle: { state: 'eol', since: '2020-01-14', basis: 'b' },
-    leaks: [],
-    vulnerabilities: [],
-    risk: { score: 40, exploitability: 0.5, impact: 0.75, exposure: 0.6, factors: [], explanation: 'e' },
+    risk: riskOf(40),
     ...over,
-  };
+  });
 }
 
 async function postgresUrl(): Promise<string | undefined> {

@@ -1,4 +1,5 @@
 import { after, test } from 'node:test';
+import { assessedDevice, riskOf } from '../../test/helpers/devices.ts';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -6,31 +7,12 @@ import { join } from 'node:path';
 import { openSqliteStore } from './sqlite.ts';
 import { SqlStore, type SqlEngine } from './store.ts';
 import { BatchedWriter } from './writer.ts';
-import type { AssessedDevice } from '../inventory/inventory.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'vigil-writer-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-function device(id: string, risk = 10): AssessedDevice {
-  return {
-    id,
-    macs: [],
-    ips: [],
-    hostnames: [],
-    firstSeen: 1,
-    lastSeen: 2,
-    randomMac: false,
-    category: { value: 'general-it', confidence: 0.3, rule: '', evidence: [] },
-    criticality: 'support',
-    software: [],
-    services: [],
-    peers: { internal: 0, external: 0 },
-    observations: 0,
-    lifecycle: { state: 'unknown', basis: '' },
-    leaks: [],
-    vulnerabilities: [],
-    risk: { score: risk, exploitability: 0, impact: 0.45, exposure: 0.55, factors: [], explanation: '' },
-  };
+function device(id: string, risk = 10) {
+  return assessedDevice(id, { risk: riskOf(risk) });
 }
 
 /** An engine that fails every statement while `down` is set: a database outage. */
