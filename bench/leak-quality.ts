@@ -25,7 +25,7 @@ import { InventoryBuilder, type DeviceFacts } from '../src/inventory/builder.ts'
 import { dedupeFacts, detectLeaks, matchLeak, redactSql } from '../src/assess/leaks.ts';
 import type { LeakFact, LeakFinding } from '../src/assess/finding.ts';
 import { simulate } from '../src/simulate/simulate.ts';
-import { parseDuration } from '../src/cli/simulate.ts';
+import { parseDuration } from '../src/cli/format.ts';
 
 const { values: args } = parseArgs({
   options: {

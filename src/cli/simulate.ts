@@ -7,8 +7,6 @@ import { analyzeCommand } from './analyze.ts';
 import { simulate } from '../simulate/simulate.ts';
 import { installRoot } from '../knowledge/paths.ts';
 
-export { parseDuration };
-
 export async function simulateCommand(o: { devices: number; duration: string; seed: string; start: string; catalogue: string; maxPackets?: number; incidents: string; out: string }): Promise<number> {
   const duration = parseDuration(o.duration);
   if (!(duration > 0)) {
