@@ -13,20 +13,15 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileSource } from '../src/capture/source.ts';
-import { ALL_DISSECTORS, synDissectors } from '../src/protocols/index.ts';
 import { runSensor } from '../src/sensor/run.ts';
-import { InventoryBuilder } from '../src/inventory/builder.ts';
-import { assessInventory } from '../src/inventory/inventory.ts';
-import { loadKnowledge } from '../src/knowledge/index.ts';
-import { BaselineLedger, detectBaselineDeviations } from '../src/behavior/baseline.ts';
-import { ReconLedger, detectRecon } from '../src/assess/recon.ts';
 import { simulate, type Truth } from '../src/simulate/simulate.ts';
+import { detectRecon } from '../src/assess/recon.ts';
+import { AnalysisState } from '../src/cli/pipeline.ts';
 
 const { values: args } = parseArgs({
   options: { devices: { type: 'string', default: '100' }, days: { type: 'string', default: '3' }, seed: { type: 'string', default: 'baseline' }, 'attacked-only': { type: 'boolean', default: false } },
 });
 const repo = resolve(import.meta.dirname, '..');
-const knowledge = loadKnowledge({ knowledgeDir: null });
 
 interface Alert {
   source: 'baseline' | 'recon';
@@ -47,32 +42,17 @@ async function run(incidents: string): Promise<{ truth: Truth; alerts: Alert[]; 
     catalogue: resolve(repo, 'data/simulator/catalogue.json'),
     incidents,
   });
-  const b = new InventoryBuilder();
-  const l = new BaselineLedger();
-  const r = new ReconLedger();
-  await runSensor(await fileSource(out), {
-    dissectors: ALL_DISSECTORS,
-    synDissectors: synDissectors(),
-    onObservation: (o) => {
-      b.addObservation(o);
-      r.observation(o);
-    },
-    onFlow: (f) => {
-      b.addFlow(f);
-      l.flow(f);
-      r.flow(f);
-    },
-  });
+  const state = new AnalysisState();
+  const run = await runSensor(await fileSource(out), state.sensorOptions());
   rmSync(out, { force: true });
   rmSync(out.replace(/\.pcap$/, '.truth.json'), { force: true });
-  const inv = assessInventory(b.devices(), knowledge);
-  const devs = inv.devices
-    .filter((d) => d.ips.length > 0)
-    .map((d) => ({ id: d.id, ips: d.ips, name: d.hostnames[0] ?? d.ips[0] ?? d.id, group: d.type !== undefined && d.type.confidence >= 0.5 ? d.type.value : '' }));
+  // Reconnaissance learns over the same first day as the baseline here.
+  const a = state.judge(run, { asOf: new Date('2026-11-30T00:00:00Z') });
+  const devs = a.inventory.devices.filter((d) => d.ips.length > 0).map((d) => ({ id: d.id, ips: d.ips }));
   const ipsOf = new Map(devs.map((d) => [d.id, d.ips]));
   const alerts: Alert[] = [
-    ...detectBaselineDeviations(l, devs).map((a) => ({ source: 'baseline' as const, ips: [...(ipsOf.get(a.device) ?? [])], time: a.time, text: a.text })),
-    ...detectRecon(r, { learnSeconds: 86400 }).map((f) => ({ source: 'recon' as const, ips: [f.client], time: f.from, text: f.why })),
+    ...a.behaviour.map((x) => ({ source: 'baseline' as const, ips: [...(ipsOf.get(x.device) ?? [])], time: x.time, text: x.text })),
+    ...detectRecon(state.recon, { learnSeconds: 86400 }).map((f) => ({ source: 'recon' as const, ips: [f.client], time: f.from, text: f.why })),
   ];
   return { truth, alerts, devices: truth.devices.length };
 }
@@ -91,7 +71,7 @@ console.log('|---|---|---:|---|');
 const used = new Set<Alert>();
 let found = 0;
 for (const i of attacked.truth.incidents) {
-  const who = new Set([...ipsOfTruth(attacked.truth, i.attacker), ...(i.kind === 'rogue-device' ? [] : [])]);
+  const who = new Set(ipsOfTruth(attacked.truth, i.attacker));
   const hit = attacked.alerts
     .filter((a) => a.ips.some((ip) => who.has(ip)) && a.time >= i.start - 300 && a.time <= i.end + 3600)
     .sort((a, b) => a.time - b.time)[0];
