@@ -1,6 +1,7 @@
 // Bundles the CLI into dist/vigil.js with esbuild (~0.1 s): the installed command then starts
 // without a TypeScript loader in the way. bin/vigil.js falls back to the sources when dist is
 // missing or older than them, so a stale bundle can never run.
+// Then builds the web dashboard (web/ → web/dist, which `vigil serve` serves at /) with Vite.
 import { build } from 'esbuild';
 
 await build({
@@ -17,3 +18,15 @@ await build({
   sourcemap: true,
   logLevel: 'warning',
 });
+
+// Vite is a development dependency: an install without them (npm ci --omit=dev) keeps the
+// dashboard it was packaged with, or serves the API alone.
+let vite;
+try {
+  vite = await import('vite');
+} catch {
+  process.stderr.write('build: vite is not installed; the web dashboard (web/dist) was not rebuilt\n');
+}
+if (vite !== undefined) {
+  await vite.build({ root: 'web', configFile: 'web/vite.config.ts', logLevel: 'warn' });
+}

@@ -1,0 +1,3 @@
+export function AlertsPage({ query }: { query: URLSearchParams }) {
+  return <h1>Alerts {query.toString()}</h1>;
+}

@@ -1,0 +1,3 @@
+export function DevicePage({ id }: { id: string }) {
+  return <h1>{id}</h1>;
+}

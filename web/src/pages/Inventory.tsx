@@ -1,0 +1,3 @@
+export function InventoryPage({ query }: { query: URLSearchParams }) {
+  return <h1>Inventory {query.toString()}</h1>;
+}

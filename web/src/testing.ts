@@ -1,0 +1,30 @@
+/**
+ * For component tests: a fetch that answers like the Vigil API from a table of routes, recording
+ * what was asked. The end-to-end test (test/e2e/) drives the real server; these test the pages.
+ */
+import { vi } from 'vitest';
+
+export type Handler = (req: { method: string; url: URL; body: unknown }) => { status?: number; body?: unknown; type?: string } | unknown;
+
+export interface FakeApi {
+  calls: { method: string; path: string; query: string; body: unknown }[];
+  restore: () => void;
+}
+
+/** Routes are "METHOD /path" (exact path) → a handler or a fixed JSON answer; anything else is a 404. */
+export function fakeApi(routes: Record<string, Handler | object>): FakeApi {
+  const calls: FakeApi['calls'] = [];
+  const spy = vi.spyOn(globalThis, 'fetch').mockImplementation(async (input: RequestInfo | URL, init?: RequestInit) => {
+    const url = new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url, 'http://vigil.test');
+    const method = (init?.method ?? 'GET').toUpperCase();
+    const body = typeof init?.body === 'string' ? (JSON.parse(init.body) as unknown) : undefined;
+    calls.push({ method, path: url.pathname, query: url.search, body });
+    const route = routes[`${method} ${url.pathname}`];
+    if (route === undefined) return new Response(JSON.stringify({ error: 'no route' }), { status: 404, headers: { 'content-type': 'application/json' } });
+    const answer = typeof route === 'function' ? (route as Handler)({ method, url, body }) : route;
+    const r = (answer !== null && typeof answer === 'object' && 'status' in answer ? answer : { body: answer }) as { status?: number; body?: unknown; type?: string };
+    const text = typeof r.body === 'string' && r.type !== undefined ? r.body : JSON.stringify(r.body ?? null);
+    return new Response(text, { status: r.status ?? 200, headers: { 'content-type': r.type ?? 'application/json' } });
+  });
+  return { calls, restore: () => spy.mockRestore() };
+}
