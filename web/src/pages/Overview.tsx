@@ -1,3 +1,226 @@
+/**
+ * The overview: what a security officer or a clinical engineer looks at first — devices by
+ * category, risk, end of life today and over three years, open alerts by severity and team, and
+ * the riskiest devices. Each panel loads on its own; the page says it is complete
+ * (data-ready, and a performance mark the benchmark reads) when all have answered.
+ */
+import { useEffect, type ReactNode } from 'react';
+import { api, CATEGORIES, SEVERITIES, TEAMS, type Alert, type ForecastPoint } from '../api.ts';
+import { BarList, LineChart } from '../components/charts.tsx';
+import { fmtInt, fmtPct, riskBand } from '../format.ts';
+import { devicePath, Link } from '../router.tsx';
+import { useData } from '../useData.ts';
+
+const BAND_TONE: Record<string, string> = { '0-29': 'risk-low', '30-59': 'risk-medium', '60-100': 'risk-high' };
+const BAND_QUERY: Record<string, string> = { '0-29': 'maxRisk=29', '30-59': 'minRisk=30&maxRisk=59', '60-100': 'minRisk=60' };
+
+export function forecastLabel(p: ForecastPoint, i: number): string {
+  return i === 0 ? 'today' : p.date.slice(0, 7);
+}
+
 export function OverviewPage() {
-  return <h1>Overview</h1>;
+  const risk = useData(() => api.riskReport(), []);
+  const forecast = useData(() => api.eolForecast(), []);
+  const alerts = useData(() => api.alerts({ limit: 10000 }), []);
+  const ready = !risk.loading && !forecast.loading && !alerts.loading;
+
+  useEffect(() => {
+    document.title = 'Overview — Vigil';
+  }, []);
+  useEffect(() => {
+    if (ready && performance.getEntriesByName('vigil:overview-ready').length === 0) performance.mark('vigil:overview-ready');
+  }, [ready]);
+
+  const byCategory = risk.data?.byCategory ?? {};
+  const total = Object.values(byCategory).reduce((s, c) => s + c.devices, 0);
+  const today = forecast.data?.[0];
+
+  return (
+    <div data-ready={ready ? 'true' : 'false'} data-page="overview">
+      <div className="page-head">
+        <h1>Overview</h1>
+        <span className="muted">{risk.data !== undefined && `${fmtInt(total)} devices`}</span>
+      </div>
+      <div className="grid">
+        <section className="card span-4" aria-labelledby="ov-categories" aria-busy={risk.loading}>
+          <h2 id="ov-categories">Devices by category</h2>
+          <Panel loading={risk.loading} error={risk.error}>
+            <BarList
+              label="Devices by category"
+              format={fmtInt}
+              bars={CATEGORIES.map((c) => ({ label: c, value: byCategory[c]?.devices ?? 0, to: `/inventory?category=${c}` }))}
+            />
+          </Panel>
+        </section>
+
+        <section className="card span-4" aria-labelledby="ov-risk" aria-busy={risk.loading}>
+          <h2 id="ov-risk">Risk distribution</h2>
+          <Panel loading={risk.loading} error={risk.error}>
+            <BarList
+              label="Devices by risk band"
+              format={fmtInt}
+              bars={Object.entries(risk.data?.bands ?? {}).map(([band, n]) => ({ label: `risk ${band}`, value: n, tone: BAND_TONE[band], to: `/inventory?${BAND_QUERY[band] ?? ''}` }))}
+            />
+            <p className="muted" style={{ marginBottom: 0 }}>
+              Mean risk by category:{' '}
+              {Object.entries(byCategory)
+                .sort((a, b) => b[1].meanRisk - a[1].meanRisk)
+                .slice(0, 3)
+                .map(([c, v]) => `${c} ${v.meanRisk}`)
+                .join(', ')}
+            </p>
+          </Panel>
+        </section>
+
+        <section className="card span-4" aria-labelledby="ov-eol" aria-busy={forecast.loading}>
+          <h2 id="ov-eol">End of life today</h2>
+          <Panel loading={forecast.loading} error={forecast.error}>
+            {today !== undefined ? (
+              <>
+                <p className="stat">
+                  <Link to="/inventory?eol=eol">{fmtInt(today.all.eol)}</Link> <span className="muted" style={{ fontSize: '1rem', fontWeight: 400 }}>devices on an end-of-life OS</span>
+                </p>
+                <dl className="kv">
+                  <dt>Share of devices with a known OS</dt>
+                  <dd>
+                    {fmtPct(today.all.share)} of {fmtInt(today.all.known)}
+                  </dd>
+                  <dt>Imaging</dt>
+                  <dd>
+                    {fmtInt(today.byCategory.imaging?.eol ?? 0)} ({fmtPct(today.byCategory.imaging?.share ?? 0)})
+                  </dd>
+                  <dt>OS unknown</dt>
+                  <dd>{fmtInt(today.all.unknown)}</dd>
+                </dl>
+              </>
+            ) : (
+              <p className="empty">No devices yet.</p>
+            )}
+          </Panel>
+        </section>
+
+        <section className="card span-6" aria-labelledby="ov-forecast" aria-busy={forecast.loading}>
+          <h2 id="ov-forecast">EOL forecast: share on an end-of-life OS</h2>
+          <Panel loading={forecast.loading} error={forecast.error}>
+            {forecast.data !== undefined && forecast.data.length > 0 ? (
+              <LineChart
+                label="Share of devices on an end-of-life OS over the next three years"
+                labels={forecast.data.map(forecastLabel)}
+                format={fmtPct}
+                series={[
+                  { name: 'Imaging', className: 'series-2', values: forecast.data.map((p) => p.byCategory.imaging?.share ?? 0) },
+                  { name: 'All devices', className: 'series-1', values: forecast.data.map((p) => p.all.share) },
+                ]}
+              />
+            ) : (
+              <p className="empty">No forecast yet.</p>
+            )}
+          </Panel>
+        </section>
+
+        <section className="card span-6" aria-labelledby="ov-alerts" aria-busy={alerts.loading}>
+          <h2 id="ov-alerts">Open alerts by severity and team</h2>
+          <Panel loading={alerts.loading} error={alerts.error}>
+            <AlertMatrix alerts={alerts.data ?? []} />
+          </Panel>
+        </section>
+
+        <section className="card span-12" aria-labelledby="ov-top" aria-busy={risk.loading}>
+          <h2 id="ov-top">Riskiest devices</h2>
+          <Panel loading={risk.loading} error={risk.error}>
+            <div className="table-wrap">
+              <table>
+                <thead>
+                  <tr>
+                    <th scope="col">Device</th>
+                    <th scope="col">Category</th>
+                    <th scope="col" className="num">
+                      Risk
+                    </th>
+                    <th scope="col">Why</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {(risk.data?.top ?? []).slice(0, 10).map((d) => (
+                    <tr key={d.id}>
+                      <td>
+                        <Link to={devicePath(d.id)}>{d.name}</Link>
+                      </td>
+                      <td>{d.category}</td>
+                      <td className="num">
+                        <span className={`badge risk-${riskBand(d.risk)}`}>{d.risk}</span>
+                      </td>
+                      <td className="muted">{d.explanation}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          </Panel>
+        </section>
+      </div>
+    </div>
+  );
+}
+
+function Panel({ loading, error, children }: { loading: boolean; error: Error | undefined; children: ReactNode }) {
+  if (error !== undefined)
+    return (
+      <p className="error" role="alert">
+        {error.message}
+      </p>
+    );
+  if (loading) return <p className="muted">Loading…</p>;
+  return <>{children}</>;
+}
+
+/** Open (not resolved) alerts counted by severity × owning team; each count opens the filtered queue. */
+export function AlertMatrix({ alerts }: { alerts: Alert[] }) {
+  const open = alerts.filter((a) => a.status !== 'resolved');
+  const teams = [...new Set([...TEAMS, ...open.flatMap((a) => a.teams)])];
+  const count = (sev: string, team?: string) => open.filter((a) => a.severity === sev && (team === undefined || a.teams.includes(team))).length;
+  const link = (sev: string, team?: string) => `/alerts?severity=${sev}${team !== undefined ? `&team=${encodeURIComponent(team)}` : ''}`;
+  return (
+    <table aria-label="Open alerts by severity and team">
+      <thead>
+        <tr>
+          <th scope="col">Severity</th>
+          {teams.map((t) => (
+            <th scope="col" key={t} className="num">
+              {t}
+            </th>
+          ))}
+          <th scope="col" className="num">
+            All
+          </th>
+        </tr>
+      </thead>
+      <tbody>
+        {SEVERITIES.map((s) => (
+          <tr key={s}>
+            <th scope="row">
+              <span className={`badge sev-${s}`}>{s}</span>
+            </th>
+            {teams.map((t) => (
+              <td key={t} className="num">
+                {count(s, t) > 0 ? <Link to={link(s, t)}>{count(s, t)}</Link> : 0}
+              </td>
+            ))}
+            <td className="num">{count(s) > 0 ? <Link to={link(s)}>{count(s)}</Link> : 0}</td>
+          </tr>
+        ))}
+      </tbody>
+      <tfoot>
+        <tr>
+          <th scope="row">Open</th>
+          {teams.map((t) => (
+            <td key={t} className="num">
+              {open.filter((a) => a.teams.includes(t)).length}
+            </td>
+          ))}
+          <td className="num">{open.length}</td>
+        </tr>
+      </tfoot>
+    </table>
+  );
 }
