@@ -25,6 +25,7 @@ import { fileSource } from '../src/capture/source.ts';
 import { PacketDecoder } from '../src/packet/decode.ts';
 import { Packet } from '../src/packet/packet.ts';
 import { PacketAnomalyDetector, fillPacketInput, type AnomalyAlert } from '../src/behavior/anomaly.ts';
+import { N_WINDOW_FEATURES, WindowModel, type WindowAlert } from '../src/behavior/window.ts';
 import { FeatureExtractor, N_FEATURES, ipKeyFromString, newPacketInput } from '../src/behavior/incstats.ts';
 import { simulate, type Truth } from '../src/simulate/simulate.ts';
 
@@ -73,7 +74,11 @@ class Columns {
   ports: Uint32Array;
   length: Uint32Array;
   proto: Uint8Array;
+  flags: Uint16Array;
+  internal: Uint8Array;
   constructor(cap: number) {
+    this.flags = new Uint16Array(cap);
+    this.internal = new Uint8Array(cap);
     this.time = new Float64Array(cap);
     this.srcMac = new Float64Array(cap);
     this.srcIp = new Float64Array(cap);
@@ -111,6 +116,8 @@ async function speed(): Promise<void> {
     cols.ports[i] = (inp.srcPort << 16) | inp.dstPort;
     cols.length[i] = inp.length;
     cols.proto[i] = inp.proto;
+    cols.flags[i] = inp.flags;
+    cols.internal[i] = inp.internal;
   });
   const decodeMs = ms(t0);
   const n = cols.n;
@@ -124,7 +131,38 @@ async function speed(): Promise<void> {
     inp.dstPort = pp & 0xffff;
     inp.length = cols.length[i]!;
     inp.proto = cols.proto[i]!;
+    inp.flags = cols.flags[i]!;
+    inp.internal = cols.internal[i]!;
   };
+
+  // The device-window model: learns over the capture time of the first `learn` packets, then counts
+  // and scores the rest (its cost per packet is the counting; the ensemble runs once per host-window).
+  const wm = new WindowModel({ learnSeconds: cols.time[Math.min(learn, n - 1)]! - cols.time[0]! });
+  let wAlerts = 0;
+  wm.onAlert = () => wAlerts++;
+  t0 = process.hrtime.bigint();
+  for (let i = 0; i < learn && i < n; i++) {
+    load(i);
+    wm.packet(inp);
+  }
+  const wLearnMs = ms(t0);
+  t0 = process.hrtime.bigint();
+  for (let i = learn; i < n; i++) {
+    load(i);
+    wm.packet(inp);
+  }
+  wm.flush();
+  const wScoreMs = ms(t0);
+  const wRes = {
+    learnPacketsPerSecond: Math.round(Math.min(learn, n) / (wLearnMs / 1000)),
+    countAndScorePacketsPerSecond: Math.round((n - learn) / (wScoreMs / 1000)),
+    windowsScored: wm.windowsScored,
+    alerts: wAlerts,
+    phase: wm.phase,
+    tableBytes: wm.bytes,
+    tableBytesMax: WindowModel.maxBytes(),
+  };
+  results['windowSpeed'] = wRes;
 
   // Feature extraction alone, every packet.
   const fx = new FeatureExtractor();
@@ -193,6 +231,9 @@ async function speed(): Promise<void> {
   console.log(`decode + extract + score (e2e)   ${res.endToEndPacketsPerSecond.toLocaleString('en')} packets/s`);
   console.log(`ensemble                         ${res.autoencoders} autoencoders, sizes ${res.featureMap.join(',')}`);
   console.log(`statistics tables                ${(res.tableBytes / 1048576).toFixed(1)} MiB now, ≤ ${(res.tableBytesMax / 1048576).toFixed(0)} MiB by the limits; RSS ${res.rssMb} MiB`);
+  console.log(`device windows: learning         ${wRes.learnPacketsPerSecond.toLocaleString('en')} packets/s`);
+  console.log(`device windows: count + score    ${wRes.countAndScorePacketsPerSecond.toLocaleString('en')} packets/s over ${scored.toLocaleString('en')} (${wRes.windowsScored.toLocaleString('en')} host-windows scored; goal ≥ 200,000)`);
+  console.log(`device windows: tables           ${(wRes.tableBytes / 1048576).toFixed(1)} MiB now, ≤ ${(wRes.tableBytesMax / 1048576).toFixed(0)} MiB by the limits`);
 }
 
 // ---- quality -------------------------------------------------------------------------------------
@@ -221,12 +262,33 @@ function rocAuc(scores: Float64Array, labels: Uint8Array): number {
   return (rankSum - (pos * (pos + 1)) / 2) / (pos * neg);
 }
 
-async function quality(): Promise<void> {
+interface Labelled {
+  inc: Truth['incidents'][number];
+  attacker: Set<number>;
+  victims: Set<number>;
+}
+
+/** Per-frame label: incident index + 1 for frames between an incident's attacker and a victim within its frames (any frame of the rogue device), else 0. */
+function labelOf(incidents: Labelled[], f: number, s: number, d: number): number {
+  for (let k = 0; k < incidents.length; k++) {
+    const { inc, attacker, victims } = incidents[k]!;
+    if (f < inc.firstFrame || f > inc.lastFrame) continue;
+    const hit = inc.kind === 'rogue-device' ? attacker.has(s) || attacker.has(d) : (attacker.has(s) && victims.has(d)) || (attacker.has(d) && victims.has(s));
+    if (hit) return k + 1;
+  }
+  return 0;
+}
+
+function fmtS(v: number | null): string {
+  return v === null ? 'never' : `${v.toFixed(1)} s`;
+}
+
+async function quality(seed: string, models: Set<string>): Promise<Record<string, unknown>> {
   const devices = Number(opt('--devices', '100'));
-  const durationH = Number(opt('--duration', '24h').replace(/h$/, ''));
-  const seed = opt('--seed', 'behaviour');
-  const pcap = join(outDir, `behaviour-${seed}.pcap`);
-  const truthFile = join(outDir, `behaviour-${seed}.truth.json`);
+  const durationH = Number(opt('--duration', '48h').replace(/h$/, ''));
+  const learnH = Number(opt('--learn-hours', '24'));
+  const pcap = join(outDir, `behaviour-${seed}-${devices}-${durationH}h.pcap`);
+  const truthFile = pcap.replace(/\.pcap$/, '.truth.json');
   mkdirSync(outDir, { recursive: true });
   let truth: Truth;
   if (existsSync(pcap) && existsSync(truthFile)) truth = JSON.parse(readFileSync(truthFile, 'utf8')) as Truth;
@@ -246,169 +308,178 @@ async function quality(): Promise<void> {
   const ipsOf = new Map<string, string[]>();
   for (const d of truth.devices) ipsOf.set(d.id, d.ips);
   const keysOf = (who: string): number[] => (ipsOf.get(who) ?? [who]).map(ipKeyFromString);
-  const incidents = truth.incidents.map((inc) => ({ inc, attacker: new Set(keysOf(inc.attacker)), victims: new Set(inc.victims.flatMap(keysOf)) }));
+  const incidents: Labelled[] = truth.incidents.map((inc) => ({ inc, attacker: new Set(keysOf(inc.attacker)), victims: new Set(inc.victims.flatMap(keysOf)) }));
   const nFrames = truth.packets;
-  const learnFrames = Math.floor(nFrames * 0.25);
-  const firstIncident = Math.min(...truth.incidents.map((i) => i.firstFrame));
-  if (firstIncident <= learnFrames) console.error(`WARNING: an incident starts at frame ${firstIncident}, inside the learning period (≤ ${learnFrames})`);
+  const learnSeconds = learnH * 3600;
+  const learnEnd = truth.start + learnSeconds;
+  const firstIncident = Math.min(...truth.incidents.map((i) => i.start));
+  if (firstIncident <= learnEnd) console.error(`WARNING: an incident starts at ${new Date(firstIncident * 1000).toISOString()}, inside the learning period`);
+  const detectDays = (truth.end - learnEnd) / 86400;
+  const per100 = (n: number): number => n / (truth.devices.length / 100) / detectDays;
+  const out: Record<string, unknown> = { capture: pcap, seed, devices: truth.devices.length, frames: nFrames, learnSeconds, detectDays };
+  console.log(`\n== quality, seed "${seed}" ==`);
+  console.log(`capture            ${pcap}: ${nFrames.toLocaleString('en')} frames, ${truth.devices.length} devices, ${truth.incidents.length} incidents, ${durationH} h`);
+  console.log(`learning           first ${learnH} h of capture time (thresholds from it only); ${detectDays.toFixed(2)} days scored after it`);
 
-  // Per frame: score (NaN = not scored), label (incident index + 1, 0 normal).
-  const scores = new Float64Array(nFrames + 1).fill(NaN);
-  const label = new Uint8Array(nFrames + 1);
-  const times = new Float64Array(nFrames + 1);
-  const det = new PacketAnomalyDetector({ learnPackets: learnFrames });
-  const alerts: AnomalyAlert[] = [];
-  const alertLabel: number[] = [];
-  let learnEndTime = 0;
-  let lastTime = 0;
+  // Both models read the capture once; per frame the label, per window the attacker's and victims' windows.
+  const pktDet = models.has('packet') ? new PacketAnomalyDetector({ learnSeconds }) : undefined;
+  // --threshold max | q0.999 (a quantile of the training scores) | ln1e-4 (log-normal tail): the rule, never a value.
+  const th = opt('--threshold', '');
+  const kitnet = th === '' ? {} : th === 'max' ? { thresholdMethod: 'max' as const } : th.startsWith('q') ? { thresholdMethod: 'quantile' as const, thresholdQ: Number(th.slice(1)) } : { thresholdMethod: 'lognormal' as const, thresholdQ: Number(th.slice(2)) };
+  const win = models.has('window') ? new WindowModel({ learnSeconds, kitnet }) : undefined;
+  const W = win?.opts.windowSeconds ?? 60;
+  const inp = newPacketInput();
+  /** Host-window keys (host key × 2^20 + window mod 2^20) holding incident packets: the attacker's (positive) and the victims' (not counted either way). */
+  const posWin = new Map<number, number>();
+  const relWin = new Set<number>();
+  const wkey = (host: number, w: number): number => host * 1048576 + (w % 1048576);
+  const pScores: number[] = [];
+  const pLabels: number[] = [];
+  const pTimes: number[] = [];
+  const pAlerts: Array<{ a: AnomalyAlert; label: number }> = [];
+  const wins: Array<{ score: number; key: number; time: number; anomalous: boolean; alert: WindowAlert | undefined }> = [];
+  if (win !== undefined) win.onWindow = (s) => wins.push({ score: s.score, key: wkey(s.hostKey, s.window), time: (s.window + 1) * W, anomalous: s.anomalous, alert: s.alert });
+  let pThr = Infinity;
   const t0 = process.hrtime.bigint();
   await readCapture(pcap, (p) => {
     const f = p.frame;
-    const a = det.packet(p, f);
-    lastTime = p.time;
-    if (det.phase !== 'executing' || det.model.nExecuted === 0) {
-      learnEndTime = p.time;
-      return;
-    }
-    scores[f] = det.lastScore;
-    times[f] = p.time;
-    const s = p.ipVersion === 4 ? p.src4 : -1;
-    const d = p.ipVersion === 4 ? p.dst4 : -1;
-    for (let k = 0; k < incidents.length; k++) {
-      const { inc, attacker, victims } = incidents[k]!;
-      if (f < inc.firstFrame || f > inc.lastFrame) continue;
-      const hit = inc.kind === 'rogue-device' ? attacker.has(s) || attacker.has(d) : (attacker.has(s) && victims.has(d)) || (attacker.has(d) && victims.has(s));
-      if (hit) {
-        label[f] = k + 1;
-        break;
+    const s4 = p.ipVersion === 4 ? p.src4 : -1;
+    const d4 = p.ipVersion === 4 ? p.dst4 : -1;
+    const lab = labelOf(incidents, f, s4, d4);
+    if (lab > 0) {
+      const { attacker } = incidents[lab - 1]!;
+      const w = Math.floor(p.time / W);
+      for (const h of [s4, d4]) {
+        if (attacker.has(h)) posWin.set(wkey(h, w), lab);
+        else relWin.add(wkey(h, w));
       }
     }
-    if (a !== undefined) {
-      alerts.push(a);
-      alertLabel.push(label[f]!);
+    if (win !== undefined) {
+      fillPacketInput(p, inp);
+      win.packet(inp);
+    }
+    if (pktDet !== undefined) {
+      const a = pktDet.packet(p, f);
+      if (pktDet.phase === 'executing' && pktDet.model.nExecuted > 0) {
+        pThr = pktDet.threshold();
+        pScores.push(pktDet.lastScore);
+        pLabels.push(lab);
+        pTimes.push(p.time);
+        if (a !== undefined) pAlerts.push({ a, label: lab });
+      }
     }
   });
+  win?.flush();
   const runS = ms(t0) / 1000;
+  console.log(`read and scored in ${runS.toFixed(0)} s`);
 
-  // Scored frames only.
-  let m = 0;
-  for (let f = 0; f <= nFrames; f++) if (!Number.isNaN(scores[f]!)) m++;
-  const sc = new Float64Array(m);
-  const lb = new Uint8Array(m);
-  let tp = 0;
-  let fp = 0;
-  let fn = 0;
-  const thr = det.threshold();
-  for (let f = 0, j = 0; f <= nFrames; f++) {
-    const s = scores[f]!;
-    if (Number.isNaN(s)) continue;
-    sc[j] = s;
-    const pos = label[f]! > 0;
-    lb[j++] = pos ? 1 : 0;
-    if (s > thr) {
-      if (pos) tp++;
-      else fp++;
-    } else if (pos) fn++;
-  }
-  const auc = rocAuc(sc, lb);
-
-  // Per incident: packets, AUC of its packets against all normal packets, detection delay.
-  const perIncident = incidents.map(({ inc }, k) => {
-    let first = NaN;
-    let nPos = 0;
-    let nDet = 0;
-    let maxS = 0;
-    for (let f = inc.firstFrame; f <= inc.lastFrame; f++) {
-      if (label[f] !== k + 1) continue;
-      nPos++;
-      const s = scores[f]!;
-      if (s > maxS) maxS = s;
-      if (s > thr) {
-        nDet++;
-        if (Number.isNaN(first)) first = f;
-      }
+  if (pktDet !== undefined) {
+    const n = pScores.length;
+    const sc = Float64Array.from(pScores);
+    const lb = Uint8Array.from(pLabels, (l) => (l > 0 ? 1 : 0));
+    let tp = 0;
+    let fp = 0;
+    let fn = 0;
+    for (let j = 0; j < n; j++) {
+      if (sc[j]! > pThr) {
+        if (lb[j] === 1) tp++;
+        else fp++;
+      } else if (lb[j] === 1) fn++;
     }
-    // Its own AUC: its positives against every normal packet.
-    const l2 = new Uint8Array(m);
-    for (let f = 0, j = 0; f <= nFrames; f++) {
-      if (Number.isNaN(scores[f]!)) continue;
-      l2[j++] = label[f] === k + 1 ? 1 : 0;
-    }
-    const sub: number[] = [];
-    const subL: number[] = [];
-    for (let j = 0; j < m; j++) {
-      if (lb[j] === 0 || l2[j] === 1) {
-        sub.push(sc[j]!);
-        subL.push(l2[j]!);
-      }
-    }
-    const aucK = rocAuc(Float64Array.from(sub), Uint8Array.from(subL));
-    const firstAlert = alerts.find((a, i) => alertLabel[i] === k + 1);
-    return {
-      kind: inc.kind,
-      packets: nPos,
-      detectedPackets: nDet,
-      auc: aucK,
-      maxScoreOverThreshold: maxS / thr,
-      secondsToFirstScoreAbove: Number.isNaN(first) ? null : times[first]! - inc.start,
-      secondsToFirstAlert: firstAlert === undefined ? null : firstAlert.time - inc.start,
-      firstAlert: firstAlert?.text,
+    const falseAlerts = pAlerts.filter((x) => x.label === 0).length;
+    const perInc = incidents.map(({ inc }, k) => {
+      const first = pAlerts.find((x) => x.label === k + 1);
+      return { kind: inc.kind, secondsToFirstAlert: first === undefined ? null : first.a.time - inc.start };
+    });
+    const res = {
+      model: 'Kitsune per packet (115 damped statistics, KitNET)',
+      scored: n,
+      positives: lb.reduce((x, y) => x + y, 0),
+      threshold: pThr,
+      rocAuc: rocAuc(sc, lb),
+      precision: tp + fp > 0 ? tp / (tp + fp) : NaN,
+      recall: tp + fn > 0 ? tp / (tp + fn) : NaN,
+      alerts: pAlerts.length,
+      falseAlerts,
+      falseAlertsPer100DevicesPerDay: per100(falseAlerts),
+      incidentsAlerted: perInc.filter((r) => r.secondsToFirstAlert !== null).length,
+      perIncident: perInc,
     };
-  });
-  const days = (lastTime - learnEndTime) / 86400;
-  const falseAlerts = alertLabel.filter((l) => l === 0).length;
-  const perDevicesDay = falseAlerts / (truth.devices.length / 100) / days;
-  const falseHosts = new Map<string, number>();
-  alerts.forEach((a, i) => {
-    if (alertLabel[i] === 0) falseHosts.set(a.host, (falseHosts.get(a.host) ?? 0) + 1);
-  });
-  const res = {
-    capture: pcap,
-    devices: truth.devices.length,
-    frames: nFrames,
-    learnFrames,
-    firstIncidentFrame: firstIncident,
-    scoredPackets: m,
-    positives: lb.reduce((a, b) => a + b, 0),
-    threshold: thr,
-    rocAuc: auc,
-    precision: tp + fp > 0 ? tp / (tp + fp) : NaN,
-    recall: tp + fn > 0 ? tp / (tp + fn) : NaN,
-    packetsAboveThreshold: tp + fp,
-    falsePositivePackets: fp,
-    alerts: alerts.length,
-    trueAlerts: alerts.length - falseAlerts,
-    falseAlerts,
-    scoredDays: days,
-    falseAlertsPer100DevicesPerDay: perDevicesDay,
-    falseAlertHosts: [...falseHosts].sort((a, b) => b[1] - a[1]).slice(0, 10),
-    perIncident,
-    seconds: runS,
-    exampleFalseAlert: alerts.find((_, i) => alertLabel[i] === 0)?.text,
-  };
-  results['quality'] = res;
-  console.log('\n== quality ==');
-  console.log(`capture            ${pcap}: ${nFrames.toLocaleString('en')} frames, ${truth.devices.length} devices, ${truth.incidents.length} incidents`);
-  console.log(`learning           first ${learnFrames.toLocaleString('en')} frames (25 %); first incident frame ${firstIncident.toLocaleString('en')}`);
-  console.log(`scored             ${m.toLocaleString('en')} packets, ${res.positives.toLocaleString('en')} positives, ${days.toFixed(2)} days, in ${runS.toFixed(0)} s`);
-  console.log(`threshold          ${thr.toPrecision(4)}`);
-  console.log(`ROC-AUC            ${auc.toFixed(4)}`);
-  console.log(`at the threshold   precision ${res.precision.toFixed(4)}, recall ${res.recall.toFixed(4)} (${tp} TP, ${fp} FP, ${fn} FN packets)`);
-  console.log(`alerts             ${alerts.length} (${res.trueAlerts} on incident packets, ${falseAlerts} false) → ${perDevicesDay.toFixed(1)} false alerts per 100 devices per day`);
-  console.log(`false alerts from  ${res.falseAlertHosts.map(([h, c]) => `${h}×${c}`).join(', ')}`);
-  console.log('per incident:');
-  for (const r of perIncident) {
-    console.log(
-      `  ${r.kind.padEnd(26)} ${String(r.packets).padStart(6)} pkts  AUC ${r.auc.toFixed(3)}  max ${r.maxScoreOverThreshold.toFixed(2)}× thr  ${String(r.detectedPackets).padStart(6)} above  ` +
-        `first above ${r.secondsToFirstScoreAbove === null ? 'never' : `${r.secondsToFirstScoreAbove.toFixed(1)} s`}, first alert ${r.secondsToFirstAlert === null ? 'none' : `${r.secondsToFirstAlert.toFixed(1)} s after start`}`,
-    );
+    out['packet'] = res;
+    console.log(`\n-- Kitsune per packet: ${n.toLocaleString('en')} packets scored, ${res.positives.toLocaleString('en')} on incidents`);
+    console.log(`ROC-AUC            ${res.rocAuc.toFixed(4)} (packets)`);
+    console.log(`at the threshold   precision ${res.precision.toFixed(4)}, recall ${res.recall.toFixed(4)} (${tp} TP, ${fp} FP, ${fn} FN packets)`);
+    console.log(`alerts             ${pAlerts.length} (${falseAlerts} false) → ${res.falseAlertsPer100DevicesPerDay.toFixed(1)} false alerts per 100 devices per day; ${res.incidentsAlerted} of ${incidents.length} incidents alerted`);
+    for (const r of perInc) console.log(`  ${r.kind.padEnd(26)} first alert ${fmtS(r.secondsToFirstAlert)}`);
   }
-  const ex = perIncident.find((r) => r.firstAlert !== undefined);
-  if (ex !== undefined) console.log(`\nexample alert (${ex.kind}):\n  ${ex.firstAlert}`);
-  if (res.exampleFalseAlert !== undefined) console.log(`example false alert:\n  ${res.exampleFalseAlert}`);
+
+  if (win !== undefined) {
+    // Windows of incident victims are neither positives nor negatives; every other scored window of a
+    // host is a negative. Alerts: true when on an attacker's incident window, ignored on a victim's, else false.
+    const sc: number[] = [];
+    const lb: number[] = [];
+    let tp = 0;
+    let fp = 0;
+    let fn = 0;
+    const alerts: Array<{ a: WindowAlert; label: number }> = [];
+    for (const x of wins) {
+      const lab = posWin.get(x.key) ?? 0;
+      if (lab === 0 && relWin.has(x.key)) continue;
+      sc.push(x.score);
+      lb.push(lab > 0 ? 1 : 0);
+      if (x.anomalous) {
+        if (lab > 0) tp++;
+        else fp++;
+      } else if (lab > 0) fn++;
+      if (x.alert !== undefined) alerts.push({ a: x.alert, label: lab });
+    }
+    const falseAlerts = alerts.filter((x) => x.label === 0);
+    const pos = lb.reduce((x, y) => x + y, 0);
+    const perInc = incidents.map(({ inc }, k) => {
+      const first = alerts.find((x) => x.label === k + 1);
+      let best = 0;
+      for (const x of wins) if (posWin.get(x.key) === k + 1) best = Math.max(best, x.score);
+      return { kind: inc.kind, windows: [...posWin.values()].filter((l) => l === k + 1).length, maxScoreOverThreshold: best / win.threshold(), secondsToAlert: first === undefined ? null : first.a.time - inc.start, alert: first?.a.text };
+    });
+    const res = {
+      model: `device windows (${W} s, ${N_WINDOW_FEATURES} inputs, KitNET)`,
+      windowsScored: sc.length,
+      positives: pos,
+      threshold: win.threshold(),
+      rocAuc: rocAuc(Float64Array.from(sc), Uint8Array.from(lb)),
+      precisionAnomalous: tp + fp > 0 ? tp / (tp + fp) : NaN,
+      recallAnomalous: tp + fn > 0 ? tp / (tp + fn) : NaN,
+      alerts: alerts.length,
+      trueAlerts: alerts.length - falseAlerts.length,
+      falseAlerts: falseAlerts.length,
+      alertPrecision: alerts.length > 0 ? (alerts.length - falseAlerts.length) / alerts.length : NaN,
+      incidentsAlerted: perInc.filter((r) => r.secondsToAlert !== null).length,
+      falseAlertsPer100DevicesPerDay: per100(falseAlerts.length),
+      perIncident: perInc,
+      falseAlertExamples: falseAlerts.slice(0, 5).map((x) => x.a.text),
+      tableBytes: win.bytes,
+    };
+    out['window'] = res;
+    console.log(`\n-- device windows: ${sc.length.toLocaleString('en')} host-windows scored, ${pos} on incidents (attacker windows)`);
+    console.log(`ROC-AUC            ${res.rocAuc.toFixed(4)} (host-windows)`);
+    console.log(`anomalous windows  precision ${res.precisionAnomalous.toFixed(4)}, recall ${res.recallAnomalous.toFixed(4)} (${tp} TP, ${fp} FP, ${fn} FN) at the learnt threshold ${res.threshold.toPrecision(4)}`);
+    console.log(`alerts             ${alerts.length}: ${res.trueAlerts} true, ${res.falseAlerts} false (precision ${res.alertPrecision.toFixed(2)}); ${res.incidentsAlerted} of ${incidents.length} incidents alerted (recall ${(res.incidentsAlerted / incidents.length).toFixed(2)})`);
+    console.log(`false alerts       ${res.falseAlertsPer100DevicesPerDay.toFixed(2)} per 100 devices per day (goal < 1)`);
+    for (const r of perInc) console.log(`  ${r.kind.padEnd(26)} ${String(r.windows).padStart(4)} windows  max ${r.maxScoreOverThreshold.toFixed(2)}× thr  alert ${r.secondsToAlert === null ? 'none' : `${r.secondsToAlert.toFixed(0)} s after start`}`);
+    const ex = perInc.find((r) => r.alert !== undefined);
+    if (ex !== undefined) console.log(`example alert (${ex.kind}):\n  ${ex.alert}`);
+    for (const t of res.falseAlertExamples) console.log(`false: ${t}`);
+  }
+  return out;
 }
 
 if (!qualityOnly) await speed();
-if (!speedOnly) await quality();
+if (!speedOnly) {
+  const models = new Set(opt('--model', 'window,packet').split(','));
+  const seeds = opt('--seeds', 'behaviour,holdout').split(',');
+  const q: Record<string, unknown> = {};
+  for (const s of seeds) q[s] = await quality(s, models);
+  results['quality'] = q;
+}
 mkdirSync(outDir, { recursive: true });
 writeFileSync(join(outDir, 'behavior.json'), `${JSON.stringify(results, null, 2)}\n`);

@@ -11,9 +11,9 @@
  * Alerts are rate-limited per host (one per `alertIntervalSeconds`, the packets in between counted as
  * suppressed), and the per-host memory of that is bounded (`maxTrackedHosts`, least recent dropped).
  */
-import { ipv4ToString, ipv6ToString } from '../packet/address.ts';
+import { ipv4ToString, ipv6ToString, isInternalIpv4 } from '../packet/address.ts';
 import { IpProto, type Packet } from '../packet/packet.ts';
-import { FeatureExtractor, FEATURE_GROUPS, featureInfo, ipv6Key, LAMBDAS, N_FEATURES, newPacketInput, type ExtractorLimits, type FeatureInfo, type PacketInput } from './incstats.ts';
+import { FeatureExtractor, FEATURE_GROUPS, featureInfo, ipv6Key, LAMBDAS, N_FEATURES, newPacketInput, REFUSED, type ExtractorLimits, type FeatureInfo, type PacketInput } from './incstats.ts';
 import { KitNET, type KitNETOptions, type KitNETPhase } from './kitnet.ts';
 
 export interface AnomalyOptions {
@@ -76,6 +76,18 @@ export function fillPacketInput(p: Packet, into: PacketInput): void {
   into.dstPort = ports ? p.dstPort : 0;
   into.length = p.origLen;
   into.proto = p.proto;
+  into.flags = p.proto === IpProto.TCP ? p.tcpFlags : (p.proto === IpProto.ICMP && p.icmpType === 3) || (p.proto === IpProto.ICMPV6 && p.icmpType === 1) ? REFUSED : 0;
+  if (p.ipVersion === 6) into.internal = (internal6(p.buf, p.src6) ? 1 : 0) | (internal6(p.buf, p.dst6) ? 2 : p.buf[p.dst6] === 0xff ? 4 : 0);
+  else {
+    const d = p.dst4;
+    into.internal = (isInternalIpv4(p.src4) ? 1 : 0) | (isInternalIpv4(d) ? 2 : d >>> 28 === 14 || d === 0xffffffff ? 4 : 0);
+  }
+}
+
+/** Unique-local (fc00::/7) and link-local (fe80::/10) IPv6 addresses are the hospital's own. */
+function internal6(buf: Uint8Array, off: number): boolean {
+  const a = buf[off]!;
+  return (a & 0xfe) === 0xfc || (a === 0xfe && (buf[off + 1]! & 0xc0) === 0x80);
 }
 
 interface HostAlertState {

@@ -94,10 +94,20 @@ export interface PacketInput {
   length: number;
   /** IP protocol number. */
   proto: number;
+  /** TCP flags (low byte); `REFUSED` when the packet is an ICMP destination-unreachable. */
+  flags: number;
+  /**
+   * Bit 0: the source address is internal (private, link-local …); bit 1: the destination is an
+   * internal unicast address; bit 2: the destination is multicast or broadcast (neither a device nor the Internet).
+   */
+  internal: number;
 }
 
+/** `PacketInput.flags` bit for an ICMP/ICMPv6 destination-unreachable (a refusal, like a TCP reset). */
+export const REFUSED = 0x100;
+
 export function newPacketInput(): PacketInput {
-  return { time: 0, srcMac: -1, srcIp: 0, dstIp: 0, srcPort: 0, dstPort: 0, length: 0, proto: 0 };
+  return { time: 0, srcMac: -1, srcIp: 0, dstIp: 0, srcPort: 0, dstPort: 0, length: 0, proto: 0, flags: 0, internal: 0 };
 }
 
 export interface ExtractorLimits {
@@ -260,6 +270,53 @@ export class StatTable {
     return this.keys[i * 3 + which]!;
   }
 
+  /** When record i was last seen. */
+  seenAt(i: number): number {
+    return this.lastSeen[i]!;
+  }
+
+  /** The live records, least recently seen first, as plain data (typed arrays in base64: exact, compact). */
+  snapshot(): StatTableSnapshot {
+    const n = this.size;
+    const keys = new Float64Array(n * 3);
+    const seen = new Float64Array(n);
+    const data = new Float64Array(n * this.stride);
+    let j = 0;
+    for (let i = this.head; i >= 0; i = this.lnext[i]!, j++) {
+      keys.set(this.keys.subarray(i * 3, i * 3 + 3), j * 3);
+      seen[j] = this.lastSeen[i]!;
+      data.set(this.data.subarray(i * this.stride, (i + 1) * this.stride), j * this.stride);
+    }
+    return { stride: this.stride, records: n, keys: f64ToBase64(keys), seen: f64ToBase64(seen), data: f64ToBase64(data) };
+  }
+
+  /** Adds a snapshot's records (into an empty table of the same stride), in their LRU order. */
+  restore(s: StatTableSnapshot): void {
+    if (s.stride !== this.stride) throw new Error(`snapshot stride ${s.stride}, table stride ${this.stride}`);
+    const keys = base64ToF64(s.keys, s.records * 3);
+    const seen = base64ToF64(s.seen, s.records);
+    const data = base64ToF64(s.data, s.records * this.stride);
+    for (let j = 0; j < s.records; j++) {
+      const k0 = keys[j * 3]!;
+      const k1 = keys[j * 3 + 1]!;
+      const k2 = keys[j * 3 + 2]!;
+      const h = hashKey(k0, k1, k2);
+      let i = this.find(h, k0, k1, k2);
+      if (i < 0) i = this.insert(h, k0, k1, k2, seen[j]!);
+      else this.touch(i, seen[j]!);
+      this.data.set(data.subarray(j * this.stride, (j + 1) * this.stride), i * this.stride);
+    }
+  }
+
+  /** Calls fn(i) for every live record, least recently seen first (fn may touch i, not drop others). */
+  forEach(fn: (i: number) => void): void {
+    for (let i = this.head; i >= 0; ) {
+      const n = this.lnext[i]!;
+      fn(i);
+      i = n;
+    }
+  }
+
   private drop(i: number): void {
     this.onDrop?.(i);
     // Unlink from the hash chain.
@@ -316,6 +373,29 @@ export class StatTable {
       this.buckets[b] = i;
     }
   }
+}
+
+export interface StatTableSnapshot {
+  stride: number;
+  records: number;
+  /** Float64Array little-endian bytes, base64. */
+  keys: string;
+  seen: string;
+  data: string;
+}
+
+export function f64ToBase64(a: Float64Array): string {
+  const le = new Float64Array(a);
+  return Buffer.from(le.buffer, le.byteOffset, le.byteLength).toString('base64');
+}
+
+/** A Float64Array of exactly n values from base64 (anything else is corrupt). */
+export function base64ToF64(s: string, n: number): Float64Array {
+  const b = Buffer.from(s, 'base64');
+  if (b.length !== n * 8) throw new Error(`corrupt snapshot: ${b.length} bytes where ${n * 8} were expected`);
+  const out = new Float64Array(n);
+  new Uint8Array(out.buffer).set(b);
+  return out;
 }
 
 function bucketCount(c: number): number {
