@@ -22,7 +22,9 @@ export function fakeApi(routes: Record<string, Handler | object>): FakeApi {
     const route = routes[`${method} ${url.pathname}`];
     if (route === undefined) return new Response(JSON.stringify({ error: 'no route' }), { status: 404, headers: { 'content-type': 'application/json' } });
     const answer = typeof route === 'function' ? (route as Handler)({ method, url, body }) : route;
-    const r = (answer !== null && typeof answer === 'object' && 'status' in answer ? answer : { body: answer }) as { status?: number; body?: unknown; type?: string };
+    // An answer with a numeric status is a response envelope; anything else is the JSON body itself.
+    const envelope = answer !== null && typeof answer === 'object' && typeof (answer as { status?: unknown }).status === 'number';
+    const r = (envelope ? answer : { body: answer }) as { status?: number; body?: unknown; type?: string };
     const text = typeof r.body === 'string' && r.type !== undefined ? r.body : JSON.stringify(r.body ?? null);
     return new Response(text, { status: r.status ?? 200, headers: { 'content-type': r.type ?? 'application/json' } });
   });
