@@ -494,18 +494,26 @@ function emptyCount(): ForecastCount {
 
 /** For each date, how many devices (overall and per category) are on an end-of-life OS. */
 export function eolForecast(devices: readonly { category: Category; releases: readonly OsRelease[] }[], dates: readonly Date[]): ForecastPoint[] {
-  const ends = devices.map((d) => ({ category: d.category, end: allEolAt(d.releases) }));
+  return eolForecastOfEnds(
+    devices.map((d) => ({ category: d.category, end: allEolAt(d.releases), count: 1 })),
+    dates,
+  );
+}
+
+/** The forecast from devices already reduced to when their OS ends (`allEolAt`), `count` devices each: what a store can aggregate. */
+export function eolForecastOfEnds(ends: readonly { category: Category; end: number | undefined; count: number }[], dates: readonly Date[]): ForecastPoint[] {
   return dates.map((date) => {
     const t = date.getTime();
     const all = emptyCount();
     const byCategory = Object.fromEntries(CATEGORIES.map((c) => [c, emptyCount()])) as Record<Category, ForecastCount>;
-    for (const { category, end } of ends) {
+    for (const { category, end, count } of ends) {
       for (const c of [all, byCategory[category]]) {
-        c.devices++;
-        if (end === undefined) c.unknown++;
+        if (c === undefined) continue;
+        c.devices += count;
+        if (end === undefined) c.unknown += count;
         else {
-          c.known++;
-          if (end <= t) c.eol++;
+          c.known += count;
+          if (end <= t) c.eol += count;
         }
       }
     }

@@ -13,12 +13,15 @@ import { ReconLedger, detectRecon, type ReconFinding } from '../assess/recon.ts'
 import { BaselineLedger, detectBaselineDeviations, LEARN_SECONDS, type BaselineAlert } from '../behavior/baseline.ts';
 import type { Severity } from '../assess/finding.ts';
 import type { NewAlert } from '../store/store.ts';
+import { TrafficLedger, deviceTraffic, type DeviceTrafficRow } from '../flow/traffic.ts';
 
 export interface Analysis {
   run: RunResult;
   inventory: Inventory;
   recon: ReconFinding[];
   behaviour: BaselineAlert[];
+  /** Flows summarised per device, hour, peer and service (when the state keeps them: the server). */
+  traffic: DeviceTrafficRow[];
 }
 
 export interface AnalyseOptions {
@@ -35,6 +38,12 @@ export class AnalysisState {
   readonly builder = new InventoryBuilder();
   readonly recon = new ReconLedger();
   readonly baseline = new BaselineLedger();
+  /** Only the server keeps traffic summaries (for device pages); `vigil analyze` has no use for them. */
+  readonly traffic: TrafficLedger | undefined;
+
+  constructor(o: { traffic?: boolean } = {}) {
+    this.traffic = o.traffic === true ? new TrafficLedger() : undefined;
+  }
 
   sensorOptions(): SensorOptions {
     return {
@@ -48,6 +57,7 @@ export class AnalysisState {
         this.builder.addFlow(f);
         this.recon.flow(f);
         this.baseline.flow(f);
+        this.traffic?.flow(f);
       },
     };
   }
@@ -68,12 +78,13 @@ export class AnalysisState {
         .map((d) => ({ id: d.id, ips: d.ips, name: d.hostnames[0] ?? d.ips[0] ?? d.id, group: d.type !== undefined && d.type.confidence >= 0.5 ? d.type.value : '' })),
       { learnSeconds: o.learn ?? LEARN_SECONDS },
     );
-    return { run, inventory, recon: detectRecon(this.recon), behaviour };
+    const traffic = this.traffic !== undefined ? deviceTraffic(this.traffic.rows(), inventory.devices) : [];
+    return { run, inventory, recon: detectRecon(this.recon), behaviour, traffic };
   }
 }
 
-export async function analyse(source: ByteSource, o: AnalyseOptions & { onChunk?: (s: Sensor) => void } = {}): Promise<Analysis> {
-  const state = new AnalysisState();
+export async function analyse(source: ByteSource, o: AnalyseOptions & { onChunk?: (s: Sensor) => void; traffic?: boolean } = {}): Promise<Analysis> {
+  const state = new AnalysisState({ traffic: o.traffic === true });
   const run = await runSensor(source, state.sensorOptions(), o.onChunk);
   return state.judge(run, o);
 }

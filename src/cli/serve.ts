@@ -5,7 +5,7 @@
  */
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileSource } from '../capture/source.ts';
 import { installRoot } from '../knowledge/paths.ts';
 import { buildApp } from '../server/app.ts';
@@ -31,6 +31,8 @@ export interface ServeOptions {
   interface?: string;
   /** Seconds between the live analysis's writes to the store (default 60). */
   checkpoint?: number;
+  /** Days of traffic summaries kept (default 30). */
+  retentionDays?: number;
 }
 
 export async function serveCommand(o: ServeOptions): Promise<number> {
@@ -69,15 +71,35 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
   process.once('SIGINT', () => void stop());
   process.once('SIGTERM', () => void stop());
 
+  // A file is marked analysed only once its results are committed; a crash before that reads it
+  // again on the next start, and every write is idempotent (devices and traffic totals replace,
+  // an open alert is seen again rather than duplicated), so nothing is lost or counted twice.
   const ingestFile = async (file: string, learn?: number) => {
+    const path = resolve(file);
+    let size: number;
+    try {
+      size = statSync(path).size;
+    } catch (e) {
+      Object.assign(ingest, { state: 'failed', error: (e as Error).message });
+      process.stderr.write(`vigil serve: ${file}: ${(e as Error).message}\n`);
+      return;
+    }
+    const before = await store.ingested(path);
+    if (before !== undefined && before.size === size) {
+      process.stdout.write(`vigil: ${file}: already analysed (${before.frames.toLocaleString('en')} frames), skipped\n`);
+      return;
+    }
     ingest.state = 'reading';
     ingest.source = file;
     try {
-      const a = await analyse(await fileSource(file), learn !== undefined ? { learn } : {});
+      const a = await analyse(await fileSource(path), { traffic: true, ...(learn !== undefined ? { learn } : {}) });
       for (const d of a.inventory.devices) writer.device(d);
       const alerts = alertsOf(a);
       for (const al of alerts) writer.alert(al);
+      for (const t of a.traffic) writer.traffic({ source: path, ...t });
       await writer.flush();
+      if (writer.health.state !== 'ok') throw new Error(`the store is unavailable (${writer.health.lastError ?? 'unknown'}); the results stay queued and the file will be read again on the next start`);
+      await store.markIngested(path, size, a.run.report.frames);
       Object.assign(ingest, { state: 'done', frames: a.run.report.frames, devices: a.inventory.devices.length, alerts: alerts.length, ...(a.run.error !== undefined ? { warning: a.run.error.message } : {}) });
       process.stdout.write(`vigil: ${file}: ${a.run.report.frames.toLocaleString('en')} frames, ${a.inventory.devices.length} devices, ${alerts.length} alerts stored\n`);
     } catch (e) {
@@ -105,7 +127,8 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
     // Live: the sensor runs for as long as the capture does; every checkpoint judges what has been
     // gathered and writes it through the batched writer.
     const live = startLiveCapture({ interface: o.interface });
-    const state = new AnalysisState();
+    const state = new AnalysisState({ traffic: true });
+    const source = `live:${o.interface}:${Math.floor(Date.now() / 1000)}`;
     let sensor: Sensor | undefined;
     Object.assign(ingest, { state: 'capturing', source: `interface ${o.interface}` });
     const running = runSensor(live.source, state.sensorOptions(), (s) => {
@@ -115,6 +138,10 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
       const a = state.judge({ report: sensor?.report() ?? emptyReport() });
       for (const d of a.inventory.devices) writer.device(d);
       for (const al of alertsOf(a)) writer.alert(al);
+      for (const t of a.traffic) writer.traffic({ source, ...t });
+      // Hours before the last are final (a flow counts in the hour it ended): written, forgotten.
+      const last = sensor?.report().lastTime;
+      if (last !== undefined) state.traffic?.forgetBefore(Math.floor(last / 3600) * 3600 - 3600);
       Object.assign(ingest, { frames: sensor?.frames ?? 0, devices: a.inventory.devices.length, checkpointAt: Date.now() / 1000 });
     };
     const timer = setInterval(checkpoint, (o.checkpoint ?? 60) * 1000);
@@ -134,6 +161,17 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
       }
     });
   }
+  // The retention limit on traffic summaries, applied now and every hour.
+  const retention = async () => {
+    try {
+      const n = await store.pruneTraffic((o.retentionDays ?? 30) * 86400);
+      if (n > 0) process.stdout.write(`vigil: retention: ${n} traffic rows older than ${o.retentionDays ?? 30} days removed\n`);
+    } catch (e) {
+      process.stderr.write(`vigil serve: retention: ${(e as Error).message}\n`);
+    }
+  };
+  void retention();
+  setInterval(() => void retention(), 3600_000).unref();
   // Keep serving until a signal.
   return new Promise<number>(() => undefined);
 }

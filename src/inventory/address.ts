@@ -1,6 +1,7 @@
 /** Address classes the inventory needs to decide what is a device, what is a peer, and what is noise. */
 
-function ipv4Int(ip: string): number | undefined {
+/** A dotted-quad IPv4 address as a number (0 … 2³²−1), or undefined for anything else. */
+export function ipv4ToNumber(ip: string): number | undefined {
   const parts = ip.split('.');
   if (parts.length !== 4) return undefined;
   let n = 0;
@@ -13,12 +14,12 @@ function ipv4Int(ip: string): number | undefined {
 }
 
 export function isIpv4(ip: string): boolean {
-  return ipv4Int(ip) !== undefined;
+  return ipv4ToNumber(ip) !== undefined;
 }
 
 /** Private, loopback, link-local, CGNAT (IPv4); unique-local, link-local, loopback (IPv6): not the Internet. */
 export function isInternalIp(ip: string): boolean {
-  const n = ipv4Int(ip);
+  const n = ipv4ToNumber(ip);
   if (n !== undefined) {
     const a = Math.floor(n / 0x1000000);
     const b = Math.floor(n / 0x10000) & 0xff;
@@ -31,11 +32,22 @@ export function isInternalIp(ip: string): boolean {
 
 /** Addresses that never name one device: unspecified, broadcast, multicast. */
 export function isUnicastIp(ip: string): boolean {
-  const n = ipv4Int(ip);
+  const n = ipv4ToNumber(ip);
   if (n !== undefined) {
     const a = Math.floor(n / 0x1000000);
     return n !== 0 && n !== 0xffffffff && !(a >= 224 && a <= 239) && a !== 0;
   }
   const l = ip.toLowerCase();
   return l !== '::' && !l.startsWith('ff');
+}
+
+/** The first and last address of an IPv4 CIDR block ("10.2.0.0/16"; a bare address is a /32), or undefined. */
+export function ipv4Range(cidr: string): { first: number; last: number } | undefined {
+  const [addr, bits] = cidr.trim().split('/');
+  const n = ipv4ToNumber(addr ?? '');
+  const len = bits === undefined ? 32 : Number(bits);
+  if (n === undefined || !Number.isInteger(len) || len < 0 || len > 32 || bits === '') return undefined;
+  const size = 2 ** (32 - len);
+  const first = Math.floor(n / size) * size;
+  return { first, last: first + size - 1 };
 }

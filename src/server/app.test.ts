@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import { assessedDevice, riskOf } from '../../test/helpers/devices.ts';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -49,6 +49,12 @@ after(async () => {
 const ROUTES: { method: 'GET' | 'POST' | 'PATCH'; url: string; action: Action; payload?: Record<string, unknown>; ok: number }[] = [
   { method: 'GET', url: '/api/devices', action: 'read', ok: 200 },
   { method: 'GET', url: '/api/devices/mac:00:1b:2c:00:00:01', action: 'read', ok: 200 },
+  { method: 'GET', url: '/api/devices/export.csv', action: 'read', ok: 200 },
+  { method: 'GET', url: '/api/devices/mac:00:1b:2c:00:00:01/peers', action: 'read', ok: 200 },
+  { method: 'GET', url: '/api/devices/mac:00:1b:2c:00:00:01/activity', action: 'read', ok: 200 },
+  { method: 'GET', url: '/api/alerts/summary', action: 'read', ok: 200 },
+  { method: 'GET', url: '/api/me', action: 'read', ok: 200 },
+  { method: 'PATCH', url: '/api/users/u-read-only', action: 'users.manage', payload: { role: 'read-only' }, ok: 200 },
   { method: 'GET', url: '/api/alerts', action: 'read', ok: 200 },
   { method: 'PATCH', url: '/api/alerts/1', action: 'alerts.triage', payload: { status: 'acknowledged' }, ok: 200 },
   { method: 'GET', url: '/api/alerts/1/comments', action: 'read', ok: 200 },
@@ -132,6 +138,69 @@ test('login: wrong passwords are refused alike, and attempts are rate-limited', 
   await limited.close();
 });
 
+test('the walk above covers every route the OpenAPI document lists', async () => {
+  const doc = (await app.inject({ method: 'GET', url: '/api/openapi.json' })).json<{ paths: Record<string, Record<string, unknown>> }>();
+  // Public routes, and the event stream (tested on a real socket below).
+  const elsewhere = new Set(['GET /api/health', 'POST /api/auth/login', 'POST /api/auth/logout', 'GET /api/events']);
+  const walked = new Set(ROUTES.map((r) => `${r.method} ${r.url.replace(/mac:00:1b:2c:00:00:01/, '{id}').replace(/\/alerts\/1\b/, '/alerts/{id}').replace(/\/users\/u-read-only/, '/users/{name}').split('?')[0]}`));
+  for (const [path, methods] of Object.entries(doc.paths)) {
+    for (const m of Object.keys(methods)) {
+      const key = `${m.toUpperCase()} ${path}`;
+      assert.ok(walked.has(key) || elsewhere.has(key), `${key} is not in the route × role walk`);
+    }
+  }
+});
+
+test('the live feed: server-sent events for raised and changed alerts; none without a session', async () => {
+  const url = await app.listen({ port: 0, host: '127.0.0.1' });
+  assert.equal((await fetch(`${url}/api/events`)).status, 401);
+  const ac = new AbortController();
+  const res = await fetch(`${url}/api/events`, { headers: { authorization: `Bearer ${tokens.get('read-only')}` }, signal: ac.signal });
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get('content-type') ?? '', /text\/event-stream/);
+  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+  let text = '';
+  const until = async (re: RegExp) => {
+    while (!re.test(text)) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+  };
+  await until(/vigil live feed/);
+  await store.raiseAlerts([{ key: 'sse-1', deviceId: null, kind: 'reconnaissance', severity: 'medium', title: 'probing from 10.9.9.9', detail: {}, teams: ['it-security'], at: 5 }]);
+  await until(/probing from 10\.9\.9\.9/);
+  assert.match(text, /event: alert\ndata: \{.*"key":"sse-1"/);
+  ac.abort();
+  await reader.cancel().catch(() => undefined);
+});
+
+test('device pages: peers and hourly activity from the traffic summaries; a CSV export with the filters; who am I', async () => {
+  const auth = { authorization: `Bearer ${tokens.get('clinical-engineer')}` };
+  await store.putTraffic([{ source: 's', deviceId: 'mac:00:1b:2c:00:00:01', hour: 3600, peer: '10.1.0.9', service: 'tcp/104 dicom', packets: 10, bytes: 9000, flows: 1, firstSeen: 3700, lastSeen: 3800 }]);
+  const peers = (await app.inject({ method: 'GET', url: '/api/devices/mac:00:1b:2c:00:00:01/peers', headers: auth })).json<{ items: { peer: string; service: string; bytes: number }[] }>();
+  assert.deepEqual(peers.items.map((p) => [p.peer, p.service, p.bytes]), [['10.1.0.9', 'tcp/104 dicom', 9000]]);
+  const activity = (await app.inject({ method: 'GET', url: '/api/devices/mac:00:1b:2c:00:00:01/activity', headers: auth })).json<{ hours: { at: number; bytes: number }[] }>();
+  assert.deepEqual(activity.hours.map((h) => [h.at, h.bytes]), [[3600, 9000]]);
+  assert.equal((await app.inject({ method: 'GET', url: '/api/devices/mac:nope/peers', headers: auth })).statusCode, 404);
+  const csv = await app.inject({ method: 'GET', url: '/api/devices/export.csv?category=imaging&subnet=10.1.0.0/24', headers: auth });
+  assert.match(csv.headers['content-disposition'] as string, /attachment; filename="vigil-inventory-/);
+  const lines = csv.body.trim().split('\r\n');
+  assert.match(lines[0] ?? '', /^id,risk,category/);
+  assert.equal(lines.length, 2);
+  assert.match(lines[1] ?? '', /^mac:00:1b:2c:00:00:01,42,imaging/);
+  assert.equal((await app.inject({ method: 'GET', url: '/api/devices/export.csv?subnet=10.1.0.0/24', headers: auth })).body.trim().split('\r\n').length, 2);
+  assert.equal((await app.inject({ method: 'GET', url: '/api/devices/export.csv?subnet=10.9.0.0/16', headers: auth })).body.trim().split('\r\n').length, 1, 'no device there: the header only');
+  const bad = await app.inject({ method: 'GET', url: '/api/devices/export.csv?subnet=banana', headers: auth });
+  assert.equal(bad.statusCode, 400);
+  assert.match(bad.json<{ error: string }>().error, /not an IPv4 CIDR/);
+  const me = (await app.inject({ method: 'GET', url: '/api/me', headers: auth })).json<{ name: string; role: string; may: string[] }>();
+  assert.deepEqual([me.name, me.role], ['u-clinical-engineer', 'clinical-engineer']);
+  assert.ok(me.may.includes('alerts.resolve') && !me.may.includes('users.manage'));
+  const admin = { authorization: `Bearer ${tokens.get('admin')}` };
+  assert.equal((await app.inject({ method: 'PATCH', url: '/api/users/u-admin', headers: admin, payload: { disabled: true } })).statusCode, 409, 'an admin cannot lock themselves out');
+});
+
 test('health is public; the OpenAPI document lists the routes', async () => {
   const h = await app.inject({ method: 'GET', url: '/api/health' });
   assert.equal(h.statusCode, 200);
@@ -154,4 +223,23 @@ test('reports: the EOL forecast and the risk summary from the stored devices; an
   assert.match(md.body, /hospital-wide summary/);
   const t = (await app.inject({ method: 'POST', url: '/api/tokens', headers: auth, payload: { label: 'dashboard TV' } })).json<{ token: string }>();
   assert.equal((await app.inject({ method: 'GET', url: '/api/devices', headers: { authorization: `Bearer ${t.token}` } })).statusCode, 200);
+});
+
+test('the dashboard: its files, index.html for page paths, JSON 404s for the API; security headers', async () => {
+  const web = join(dir, 'web');
+  mkdirSync(join(web, 'assets'), { recursive: true });
+  writeFileSync(join(web, 'index.html'), '<!doctype html><title>Vigil</title><div id="root"></div>');
+  writeFileSync(join(web, 'assets', 'app.js'), 'console.log(1)');
+  const withWeb = await buildApp({ store, webRoot: web });
+  const page = await withWeb.inject({ method: 'GET', url: '/devices/mac:00:1b:2c:00:00:01' });
+  assert.equal(page.statusCode, 200);
+  assert.match(page.body, /<title>Vigil<\/title>/);
+  assert.match(page.headers['content-security-policy'] as string, /default-src 'self'/);
+  assert.equal(page.headers['x-frame-options'], 'DENY');
+  assert.match((await withWeb.inject({ method: 'GET', url: '/assets/app.js' })).headers['content-type'] as string, /javascript/);
+  assert.equal((await withWeb.inject({ method: 'GET', url: '/assets/missing.js' })).statusCode, 404);
+  const api = await withWeb.inject({ method: 'GET', url: '/api/nothing' });
+  assert.equal(api.statusCode, 404);
+  assert.match(api.headers['content-type'] as string, /json/);
+  await withWeb.close();
 });

@@ -9,11 +9,20 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
-import { can, hashPassword, isRole, newToken, passwordProblem, ROLES, tokenHash, verifyPassword, type Action } from './auth.ts';
-import { ALERT_STATUSES, type AlertChange, type AlertStatus, type SqlStore, type User } from '../store/store.ts';
+import { Readable } from 'node:stream';
+import { ACTIONS, can, hashPassword, isRole, newToken, passwordProblem, ROLES, tokenHash, verifyPassword, type Action } from './auth.ts';
+import { ALERT_STATUSES, type Alert, type AlertChange, type AlertQuery, type AlertStatus, type DeviceQuery, type SqlStore, type User } from '../store/store.ts';
+import type { AssessedDevice } from '../inventory/inventory.ts';
+import type { Role } from './auth.ts';
 import type { WriterHealth } from '../store/writer.ts';
-import { CATEGORIES, type Category, type OsRelease } from '../inventory/device.ts';
-import { eolForecast, standardForecastDates } from '../assess/lifecycle.ts';
+import { CATEGORIES } from '../inventory/device.ts';
+import { eolForecastOfEnds, standardForecastDates } from '../assess/lifecycle.ts';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import fastifyStatic from '@fastify/static';
+import { INVENTORY_COLUMNS, inventoryCsvRow } from '../export/csv.ts';
+import { installRoot } from '../knowledge/paths.ts';
+import { SEVERITIES } from '../assess/finding.ts';
 import { disclosureReports, leakSummary, renderHtml, renderMarkdown, renderSummaryHtml, renderSummaryMarkdown } from '../report/disclosure.ts';
 
 declare module 'fastify' {
@@ -37,11 +46,26 @@ export interface AppOptions {
   /** Login attempts per minute per client address (default 10). */
   loginPerMinute?: number;
   version?: string;
+  /** The built dashboard (default: web/dist of the installation, when it has been built). */
+  webRoot?: string;
 }
 
 const SESSION_COOKIE = 'vigil_session';
 
 const errorSchema = { type: 'object', properties: { error: { type: 'string' } }, required: ['error'] } as const;
+const deviceFilterProps = {
+  search: { type: 'string', maxLength: 200 },
+  category: { type: 'string', enum: [...CATEGORIES] },
+  eol: { type: 'string', enum: ['eol', 'supported', 'unknown'] },
+  minRisk: { type: 'integer', minimum: 0, maximum: 100 },
+  maxRisk: { type: 'integer', minimum: 0, maximum: 100 },
+  vendor: { type: 'string', maxLength: 200 },
+  os: { type: 'string', maxLength: 200 },
+  subnet: { type: 'string', maxLength: 43, description: 'IPv4 CIDR block, e.g. 10.2.0.0/16' },
+  vlan: { type: 'integer', minimum: 0, maximum: 4095 },
+} as const;
+const deviceFilterSchema = { type: 'object', properties: deviceFilterProps, additionalProperties: false } as const;
+const idParam = { type: 'object', properties: { id: { type: 'string', maxLength: 200 } }, required: ['id'] } as const;
 
 export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   // Unknown fields are refused, not silently dropped: a typo in a request must not pass as a no-op.
@@ -67,7 +91,23 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     const status = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
     void reply.status(status).send({ error: status === 500 ? 'internal error' : err.message });
   });
-  app.setNotFoundHandler((req, reply) => void reply.status(404).send({ error: `no route ${req.method} ${req.url.split('?')[0] ?? ''}` }));
+  // The dashboard: its files, and index.html for any other page path (the app routes in the browser).
+  const webRoot = o.webRoot ?? join(installRoot(), 'web', 'dist');
+  const hasWeb = existsSync(join(webRoot, 'index.html'));
+  if (hasWeb) await app.register(fastifyStatic, { root: webRoot, wildcard: false, index: 'index.html', maxAge: 3600_000 });
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0] ?? '';
+    if (hasWeb && req.method === 'GET' && !path.startsWith('/api/') && path !== '/metrics' && !/\.[a-z0-9]+$/i.test(path)) return reply.type('text/html; charset=utf-8').sendFile('index.html', { maxAge: 0 });
+    return reply.status(404).send({ error: `no route ${req.method} ${path}` });
+  });
+  // The dashboard loads nothing from elsewhere and is never framed; responses are not sniffed.
+  app.addHook('onSend', async (_req, reply, payload) => {
+    void reply.header('x-content-type-options', 'nosniff');
+    void reply.header('referrer-policy', 'no-referrer');
+    void reply.header('x-frame-options', 'DENY');
+    void reply.header('content-security-policy', "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
+    return payload;
+  });
 
   async function who(req: FastifyRequest): Promise<User | undefined> {
     const auth = req.headers.authorization;
@@ -135,10 +175,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
         querystring: {
           type: 'object',
           properties: {
-            search: { type: 'string', maxLength: 200 },
-            category: { type: 'string', enum: [...CATEGORIES] },
-            eol: { type: 'string', enum: ['eol', 'supported', 'unknown'] },
-            minRisk: { type: 'integer', minimum: 0, maximum: 100 },
+            ...deviceFilterProps,
             sort: { type: 'string', enum: ['risk', 'id', 'last_seen', 'vendor', 'category'] },
             order: { type: 'string', enum: ['asc', 'desc'] },
             limit: { type: 'integer', minimum: 1, maximum: 10000, default: 100 },
@@ -148,12 +185,79 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
         },
       },
     },
-    async (req) => store.devices(req.query as Parameters<SqlStore['devices']>[0]),
+    async (req, reply) => {
+      try {
+        return await store.devices(req.query as DeviceQuery);
+      } catch (e) {
+        if (e instanceof RangeError) return reply.status(400).send({ error: e.message });
+        throw e;
+      }
+    },
+  );
+
+  app.get(
+    '/api/devices/export.csv',
+    { config: { action: 'read' }, schema: { summary: 'The inventory (the same filters as /api/devices) as CSV, for a CMMS or a spreadsheet', querystring: deviceFilterSchema } },
+    async (req, reply) => {
+      const q = req.query as DeviceQuery;
+      const rows = store.allDevices(q);
+      // Validate the filter before the first byte goes out: a bad subnet is a 400, not a broken download.
+      let first: IteratorResult<AssessedDevice>;
+      try {
+        first = await rows.next();
+      } catch (e) {
+        if (e instanceof RangeError) return reply.status(400).send({ error: e.message });
+        throw e;
+      }
+      void reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', `attachment; filename="vigil-inventory-${new Date().toISOString().slice(0, 10)}.csv"`);
+      async function* lines(): AsyncGenerator<string> {
+        yield `${INVENTORY_COLUMNS.join(',')}\r\n`;
+        if (first.done !== true) yield `${inventoryCsvRow(first.value)}\r\n`;
+        for await (const d of rows) yield `${inventoryCsvRow(d)}\r\n`;
+      }
+      return reply.send(Readable.from(lines()));
+    },
   );
 
   app.get('/api/devices/:id', { config: { action: 'read' }, schema: { summary: 'One device with its evidence, lifecycle, vulnerabilities, leaks and risk', params: { type: 'object', properties: { id: { type: 'string', maxLength: 200 } }, required: ['id'] } } }, async (req, reply) => {
     const d = await store.device((req.params as { id: string }).id);
     return d ?? reply.status(404).send({ error: 'no such device' });
+  });
+
+  app.get('/api/devices/:id/peers', { config: { action: 'read' }, schema: { summary: 'Who the device talked to, on which service, how much (traffic summaries within the retention limit)', params: idParam, querystring: { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: 5000, default: 500 } }, additionalProperties: false } } }, async (req, reply) => {
+    const id = (req.params as { id: string }).id;
+    if ((await store.device(id)) === undefined) return reply.status(404).send({ error: 'no such device' });
+    return { items: await store.devicePeers(id, (req.query as { limit: number }).limit) };
+  });
+
+  app.get('/api/devices/:id/activity', { config: { action: 'read' }, schema: { summary: "The device's traffic per hour (packets, bytes, connections)", params: idParam } }, async (req, reply) => {
+    const id = (req.params as { id: string }).id;
+    if ((await store.device(id)) === undefined) return reply.status(404).send({ error: 'no such device' });
+    return { hours: await store.deviceActivity(id) };
+  });
+
+  app.get(
+    '/api/alerts/summary',
+    { config: { action: 'read' }, schema: { summary: 'Open alerts by severity and by owning team' } },
+    async () => store.alertCounts(),
+  );
+
+  app.get('/api/events', { config: { action: 'read' }, schema: { summary: 'Server-sent events: `alert` when an alert is raised or changed' } }, (req, reply) => {
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    res.write(': vigil live feed\n\n');
+    const send = (a: Alert) => res.write(`event: alert\ndata: ${JSON.stringify(a)}\n\n`);
+    store.events.on('alert', send);
+    // A comment every 25 s keeps proxies from closing an idle stream.
+    const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 25_000);
+    keepAlive.unref();
+    const end = () => {
+      clearInterval(keepAlive);
+      store.events.off('alert', send);
+    };
+    req.raw.on('close', end);
+    res.on('error', end);
   });
 
   app.get(
@@ -162,10 +266,23 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
       config: { action: 'read' },
       schema: {
         summary: 'Alerts, newest first',
-        querystring: { type: 'object', properties: { status: { type: 'string', enum: [...ALERT_STATUSES] }, team: { type: 'string', maxLength: 64 }, deviceId: { type: 'string', maxLength: 200 }, limit: { type: 'integer', minimum: 1, maximum: 10000 } }, additionalProperties: false },
+        querystring: {
+          type: 'object',
+          properties: {
+            status: { type: 'string', enum: [...ALERT_STATUSES] },
+            open: { type: 'boolean', description: 'only alerts not resolved' },
+            severity: { type: 'string', enum: [...SEVERITIES] },
+            kind: { type: 'string', maxLength: 64 },
+            team: { type: 'string', maxLength: 64 },
+            deviceId: { type: 'string', maxLength: 200 },
+            limit: { type: 'integer', minimum: 1, maximum: 10000 },
+            offset: { type: 'integer', minimum: 0 },
+          },
+          additionalProperties: false,
+        },
       },
     },
-    async (req) => store.alerts(req.query as Parameters<SqlStore['alerts']>[0]),
+    async (req) => store.alerts(req.query as AlertQuery),
   );
 
   app.patch(
@@ -240,31 +357,23 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     },
   );
 
-  app.get('/api/reports/eol-forecast', { config: { action: 'reports.read' }, schema: { summary: 'Share of all devices, and of each category, on an end-of-life OS today and over the next three years' } }, async () => {
-    const devices: { category: Category; releases: OsRelease[] }[] = [];
-    for await (const d of store.allDevices()) devices.push({ category: d.category.value, releases: d.os?.releases ?? [] });
-    return eolForecast(devices, standardForecastDates(new Date()));
-  });
+  app.get('/api/reports/eol-forecast', { config: { action: 'reports.read' }, schema: { summary: 'Share of all devices, and of each category, on an end-of-life OS today and over the next three years' } }, async () =>
+    eolForecastOfEnds((await store.deviceStats()).ends, standardForecastDates(new Date())),
+  );
 
   app.get('/api/reports/risk', { config: { action: 'reports.read' }, schema: { summary: 'Risk by category and band, and the riskiest devices' } }, async () => {
-    const bands = { '0-29': 0, '30-59': 0, '60-100': 0 };
-    const byCategory: Record<string, { devices: number; riskSum: number; kev: number; eol: number }> = {};
-    const top: { id: string; name: string; category: string; risk: number; explanation: string }[] = [];
-    for await (const d of store.allDevices()) {
-      const r = d.risk.score;
-      if (r >= 60) bands['60-100']++;
-      else if (r >= 30) bands['30-59']++;
-      else bands['0-29']++;
-      const c = (byCategory[d.category.value] ??= { devices: 0, riskSum: 0, kev: 0, eol: 0 });
-      c.devices++;
-      c.riskSum += r;
-      if (d.vulnerabilities.some((v) => v.kev)) c.kev++;
-      if (d.lifecycle.state === 'eol') c.eol++;
-      top.push({ id: d.id, name: d.hostnames[0] ?? d.ips[0] ?? d.id, category: d.category.value, risk: r, explanation: d.risk.explanation });
-      top.sort((a, b) => b.risk - a.risk);
-      if (top.length > 20) top.pop();
+    const stats = await store.deviceStats();
+    const top = [];
+    for (const row of (await store.devices({ sort: 'risk', order: 'desc', limit: 20 })).items) {
+      const d = await store.device(row.id);
+      if (d !== undefined) top.push({ id: d.id, name: d.hostnames[0] ?? d.ips[0] ?? d.id, category: d.category.value, type: d.type?.value ?? null, vendor: d.vendor?.value ?? null, risk: d.risk.score, explanation: d.risk.explanation });
     }
-    return { bands, byCategory: Object.fromEntries(Object.entries(byCategory).map(([k, v]) => [k, { devices: v.devices, meanRisk: Math.round(v.riskSum / v.devices), kev: v.kev, eol: v.eol }])), top };
+    return {
+      devices: stats.devices,
+      bands: stats.bands,
+      byCategory: Object.fromEntries(Object.entries(stats.byCategory).map(([k, v]) => [k, { devices: v.devices, meanRisk: Math.round(v.riskSum / v.devices), kev: v.kev, eol: v.eol }])),
+      top,
+    };
   });
 
   app.get(
@@ -297,6 +406,35 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
 
   app.get('/api/users', { config: { action: 'users.manage' }, schema: { summary: 'Users and roles' } }, async () => store.users());
 
+  app.get('/api/me', { config: { action: 'read' }, schema: { summary: 'Who is logged in, and what their role may do' } }, async (req) => {
+    const user = req.user as User;
+    return { name: user.name, role: user.role, may: ACTIONS.filter((a) => can(user.role, a)) };
+  });
+
+  app.patch(
+    '/api/users/:name',
+    {
+      config: { action: 'users.manage' },
+      schema: {
+        summary: "Change a user's role, or disable (ending their sessions) or re-enable the account",
+        params: { type: 'object', properties: { name: { type: 'string', maxLength: 64 } }, required: ['name'] },
+        body: { type: 'object', properties: { role: { type: 'string', enum: [...ROLES] }, disabled: { type: 'boolean' } }, additionalProperties: false, minProperties: 1 },
+      },
+    },
+    async (req, reply) => {
+      const { name } = req.params as { name: string };
+      const change = req.body as { role?: Role; disabled?: boolean };
+      const me = req.user as User;
+      if (name === me.name && (change.disabled === true || (change.role !== undefined && change.role !== 'admin'))) return reply.status(409).send({ error: 'you cannot disable yourself or give up your own admin role (another admin can)' });
+      try {
+        return await store.updateUser(name, change, me.name);
+      } catch (e) {
+        if (/no user/.test((e as Error).message)) return reply.status(404).send({ error: (e as Error).message });
+        throw e;
+      }
+    },
+  );
+
   app.post(
     '/api/users',
     {
@@ -323,7 +461,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
 
   app.get('/metrics', { config: { action: 'read' }, schema: { hide: true } }, async (_req, reply) => {
     const devices = await store.devices({ limit: 1 });
-    const open = (await store.alerts({ limit: 10000 })).filter((a) => a.status !== 'resolved').length;
+    const { open } = await store.alertCounts();
     const w = o.writer?.();
     const lines = [
       '# HELP vigil_devices Devices in the inventory.',

@@ -91,6 +91,61 @@ const workflow = (serial: string, real: string): string[] => [
   'CREATE INDEX alert_comments_alert ON alert_comments (alert_id)',
 ];
 
+const traffic = (real: string, big: string): string[] => [
+  // The list columns, so a page of 10,000 rows needs no parse of each device's whole document.
+  'ALTER TABLE devices ADD COLUMN model TEXT',
+  'ALTER TABLE devices ADD COLUMN vlan INTEGER',
+  'ALTER TABLE devices ADD COLUMN list TEXT',
+  // For the overview without reading every document: has a known-exploited vulnerability; when
+  // all its OS releases end (Unix seconds; 0 = ended on an unknown date, 1e15 = no end announced).
+  'ALTER TABLE devices ADD COLUMN kev INTEGER',
+  `ALTER TABLE devices ADD COLUMN eol_at ${real}`,
+  // One row per address a device holds: the subnet filter is a range scan on ip4.
+  `CREATE TABLE device_ips (
+     device_id TEXT NOT NULL,
+     ip TEXT NOT NULL,
+     ip4 ${big},
+     PRIMARY KEY (device_id, ip)
+   )`,
+  'CREATE INDEX device_ips_ip4 ON device_ips (ip4)',
+  'CREATE INDEX device_ips_ip ON device_ips (ip)',
+  // Flows summarised per device, hour, peer and service: the communication peers and the volume
+  // over time. Pruned by age (the retention limit). `source` (a capture file, a live run) makes a
+  // write idempotent: the same source's totals replace, so re-reading a file after a crash does not
+  // count it twice.
+  `CREATE TABLE traffic (
+     source TEXT NOT NULL,
+     device_id TEXT NOT NULL,
+     hour ${real} NOT NULL,
+     peer TEXT NOT NULL,
+     service TEXT NOT NULL,
+     packets ${big} NOT NULL,
+     bytes ${big} NOT NULL,
+     flows ${big} NOT NULL,
+     first_seen ${real} NOT NULL,
+     last_seen ${real} NOT NULL,
+     PRIMARY KEY (device_id, hour, peer, service, source)
+   )`,
+  'CREATE INDEX traffic_hour ON traffic (hour)',
+  // Learnt behaviour (baselines, models), per device and per peer group, as versioned documents.
+  `CREATE TABLE models (
+     subject TEXT PRIMARY KEY,
+     kind TEXT NOT NULL,
+     data TEXT NOT NULL,
+     updated_at ${real} NOT NULL
+   )`,
+  // Capture files already analysed (--watch), so a restart resumes where it stopped.
+  `CREATE TABLE ingested_files (
+     path TEXT PRIMARY KEY,
+     size ${big} NOT NULL,
+     frames ${big} NOT NULL,
+     done_at ${real} NOT NULL
+   )`,
+  'CREATE INDEX alerts_first_seen ON alerts (first_seen, id)',
+  'CREATE INDEX alerts_status_first_seen ON alerts (status, first_seen, id)',
+  'CREATE INDEX alerts_severity_first_seen ON alerts (severity, first_seen, id)',
+];
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -109,5 +164,11 @@ export const MIGRATIONS: readonly Migration[] = [
     description: 'alert due dates and comments',
     sqlite: workflow('INTEGER PRIMARY KEY AUTOINCREMENT', 'REAL'),
     postgres: workflow('BIGSERIAL PRIMARY KEY', 'DOUBLE PRECISION'),
+  },
+  {
+    version: 4,
+    description: 'device list columns and addresses, traffic summaries, learnt models, ingested files, alert list indexes',
+    sqlite: traffic('REAL', 'INTEGER'),
+    postgres: traffic('DOUBLE PRECISION', 'BIGINT'),
   },
 ];

@@ -14,7 +14,8 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { openSqliteStore } from './sqlite.ts';
 import { openPostgresStore } from './postgres.ts';
-import type { SqlStore } from './store.ts';
+import type { Alert, SqlStore } from './store.ts';
+import { MIGRATIONS } from './migrations.ts';
 import { hashPassword, newToken, tokenHash, verifyPassword } from '../server/auth.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'vigil-store-'));
@@ -90,8 +91,8 @@ for (const [name, open] of engines) {
     test('migrations are versioned and idempotent', async () => {
       const s = await open();
       assert.ok(s, `${name} is not available`);
-      assert.equal(await s.migrate(), 3);
-      assert.equal(await s.migrate(), 3);
+      assert.equal(await s.migrate(), MIGRATIONS.length);
+      assert.equal(await s.migrate(), MIGRATIONS.length);
       await s.close();
     });
 
@@ -175,6 +176,98 @@ for (const [name, open] of engines) {
       assert.equal(await s.tokenUser(api.hash), undefined);
       const trail = await s.auditLog({ entity: 'user' });
       assert.deepEqual(trail.map((t) => [t.actor, t.action, t.after]), [['system', 'user.add', { name: 'jane', role: 'clinical-engineer' }]]);
+      await s.close();
+    });
+
+    test('device filters: vendor, OS, subnet, VLAN, risk range; the list carries model, MACs and VLAN; stats aggregate in the database', async () => {
+      const s = await open();
+      assert.ok(s);
+      await s.upsertDevices([
+        device('mac:00:1b:2c:00:00:11', { ips: ['10.2.3.4', 'fe80::1'], vlan: 20, model: { value: 'Revolution CT', confidence: 0.8, rule: 'r', evidence: [] }, os: { value: 'Windows 7', confidence: 0.9, rule: 'r', evidence: [], releases: [{ product: 'windows', cycle: '7', name: 'Windows 7', eol: '2020-01-14' }], conflicts: [] } as unknown as AssessedDevice['os'] }),
+        device('mac:00:09:fb:00:00:12', { ips: ['10.4.0.9'], vlan: 40, vendor: { value: 'Baxter', confidence: 0.8, rule: 'r', evidence: [] }, category: { value: 'infusion', confidence: 0.8, rule: 'r', evidence: [] }, lifecycle: { state: 'supported', basis: 'b' }, risk: riskOf(75) }),
+      ]);
+      const ids = async (q: Parameters<SqlStore['devices']>[0]) => (await s.devices(q)).items.map((d) => d.id);
+      assert.deepEqual(await ids({ vendor: 'baxt' }), ['mac:00:09:fb:00:00:12']);
+      assert.deepEqual(await ids({ os: 'windows 7' }), ['mac:00:1b:2c:00:00:11']);
+      assert.deepEqual(await ids({ subnet: '10.2.0.0/16' }), ['mac:00:1b:2c:00:00:11']);
+      assert.deepEqual(await ids({ subnet: '10.4.0.9' }), ['mac:00:09:fb:00:00:12'], 'a bare address is a /32');
+      assert.deepEqual(await ids({ subnet: '10.0.0.0/8', vlan: 40 }), ['mac:00:09:fb:00:00:12']);
+      assert.deepEqual(await ids({ minRisk: 50, maxRisk: 80 }), ['mac:00:09:fb:00:00:12']);
+      await assert.rejects(() => s.devices({ subnet: '10.2.0.0/33' }), RangeError);
+      const row = (await s.devices({ search: 'revolution' })).items[0];
+      assert.equal(row?.model, 'Revolution CT');
+      assert.equal(row?.vlan, 20);
+      assert.deepEqual(row?.macs, ['00:1b:2c:00:00:11']);
+      assert.deepEqual(row?.ips, ['10.2.3.4', 'fe80::1']);
+      // Re-written with a new address: the old one no longer matches.
+      await s.upsertDevices([device('mac:00:09:fb:00:00:12', { ips: ['10.5.0.1'], vlan: 40, category: { value: 'infusion', confidence: 0.8, rule: 'r', evidence: [] }, risk: riskOf(75) })]);
+      assert.deepEqual(await ids({ subnet: '10.4.0.0/16' }), []);
+      const stats = await s.deviceStats();
+      assert.equal(stats.devices, 2);
+      assert.deepEqual(stats.bands, { '0-29': 0, '30-59': 1, '60-100': 1 });
+      assert.equal(stats.byCategory.imaging?.eol, 1);
+      const win7 = stats.ends.find((e) => e.category === 'imaging');
+      assert.equal(win7?.end, Date.parse('2020-01-14'));
+      await s.close();
+    });
+
+    test('traffic: totals per source replace (a re-read file is not counted twice); peers, activity, retention', async () => {
+      const s = await open();
+      assert.ok(s);
+      await s.upsertDevices([device('mac:00:1b:2c:00:00:21', { ips: ['10.2.0.21'] }), device('mac:00:1b:2c:00:00:22', { ips: ['10.2.0.22'], hostnames: ['PACS-1'] })]);
+      const row = { source: 'a.pcap', deviceId: 'mac:00:1b:2c:00:00:21', hour: 7200, peer: '10.2.0.22', service: 'tcp/104 dicom', packets: 100, bytes: 50_000, flows: 2, firstSeen: 7300, lastSeen: 7400 };
+      await s.putTraffic([row, { ...row, hour: 10_800, bytes: 1000, flows: 1 }, { ...row, peer: '8.8.8.8', service: 'udp/53 dns', bytes: 300, packets: 2, flows: 1 }]);
+      await s.putTraffic([row]); // the same file again
+      await s.putTraffic([{ ...row, source: 'b.pcap', bytes: 5000 }]);
+      const peers = await s.devicePeers('mac:00:1b:2c:00:00:21');
+      assert.deepEqual(
+        peers.map((p) => [p.peer, p.service, p.bytes, p.flows, p.peerDeviceId, p.peerName, p.external]),
+        [
+          ['10.2.0.22', 'tcp/104 dicom', 56_000, 5, 'mac:00:1b:2c:00:00:22', 'PACS-1', false],
+          ['8.8.8.8', 'udp/53 dns', 300, 1, null, null, true],
+        ],
+      );
+      assert.deepEqual(
+        (await s.deviceActivity('mac:00:1b:2c:00:00:21')).map((h) => [h.at, h.bytes]),
+        [
+          [7200, 55_300],
+          [10_800, 1000],
+        ],
+      );
+      assert.equal(await s.pruneTraffic(1800), 3, 'hours more than 30 min before the newest go');
+      assert.deepEqual((await s.deviceActivity('mac:00:1b:2c:00:00:21')).map((h) => h.at), [10_800]);
+      await s.close();
+    });
+
+    test('models, ingested files, user changes, alert counts and the live alert feed', async () => {
+      const s = await open();
+      assert.ok(s);
+      await s.saveModels([{ subject: 'device:mac:a', kind: 'baseline', data: { v: 1, peers: ['10.0.0.1'] } }], 100);
+      await s.saveModels([{ subject: 'device:mac:a', kind: 'baseline', data: { v: 1, peers: ['10.0.0.1', '10.0.0.2'] } }], 200);
+      assert.deepEqual(await s.model('device:mac:a'), { subject: 'device:mac:a', kind: 'baseline', data: { v: 1, peers: ['10.0.0.1', '10.0.0.2'] }, updatedAt: 200 });
+      assert.equal((await s.models('baseline')).length, 1);
+      assert.equal(await s.ingested('/cap/1.pcap'), undefined);
+      await s.markIngested('/cap/1.pcap', 1234, 10, 300);
+      assert.deepEqual(await s.ingested('/cap/1.pcap'), { size: 1234, frames: 10, doneAt: 300 });
+      const u = await s.addUser('bob', 'analyst', 'x', 'system');
+      const session = newToken();
+      await s.addToken(session.hash, u.id, 'session', null, null);
+      const changed = await s.updateUser('bob', { role: 'read-only', disabled: true }, 'admin');
+      assert.deepEqual([changed.role, changed.disabled], ['read-only', true]);
+      assert.equal(await s.tokenUser(session.hash), undefined, 'a disabled user is logged out');
+      await assert.rejects(() => s.updateUser('nobody', { disabled: true }, 'admin'), /no user nobody/);
+      assert.deepEqual((await s.auditLog({ entity: 'user', entityId: String(u.id) }))[0]?.after, { role: 'read-only', disabled: true });
+      const seen: Alert[] = [];
+      s.events.on('alert', (a) => seen.push(a));
+      const base = { key: 'k1', deviceId: null, kind: 'leak', severity: 'high' as const, title: 't', detail: {}, teams: ['it-security'], at: 1 };
+      await s.raiseAlerts([base, { ...base, key: 'k2', severity: 'critical', teams: ['clinical-engineering', 'it-security'] }]);
+      await s.raiseAlerts([base]); // seen again: no event
+      assert.deepEqual(seen.map((a) => a.key).sort(), ['k1', 'k2']);
+      const k1 = seen.find((a) => a.key === 'k1') as Alert;
+      await s.updateAlert(k1.id, { status: 'resolved', resolution: 'fixed' }, 'bob');
+      assert.equal(seen.at(-1)?.status, 'resolved');
+      assert.deepEqual(await s.alertCounts(), { bySeverity: { critical: 1 }, byTeam: { 'clinical-engineering': 1, 'it-security': 1 }, open: 1 });
+      assert.deepEqual((await s.alerts({ open: true, severity: 'critical' })).map((a) => a.key), ['k2']);
       await s.close();
     });
 

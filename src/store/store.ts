@@ -12,6 +12,10 @@ import type { AssessedDevice } from '../inventory/inventory.ts';
 import type { Category } from '../inventory/device.ts';
 import type { Severity } from '../assess/finding.ts';
 import { MIGRATIONS } from './migrations.ts';
+import { EventEmitter } from 'node:events';
+import { ipv4Range, ipv4ToNumber, isInternalIp } from '../inventory/address.ts';
+import type { DeviceTrafficRow } from '../flow/traffic.ts';
+import { allEolAt } from '../assess/lifecycle.ts';
 import type { Role } from '../server/auth.ts';
 
 export type Row = Record<string, unknown>;
@@ -32,6 +36,14 @@ export interface DeviceQuery {
   category?: Category;
   eol?: 'eol' | 'supported' | 'unknown';
   minRisk?: number;
+  maxRisk?: number;
+  /** Case-insensitive substring of the vendor. */
+  vendor?: string;
+  /** Case-insensitive substring of the OS. */
+  os?: string;
+  /** IPv4 CIDR block ("10.2.0.0/16"): devices with an address in it. */
+  subnet?: string;
+  vlan?: number;
   sort?: 'risk' | 'id' | 'last_seen' | 'vendor' | 'category';
   order?: 'asc' | 'desc';
   limit?: number;
@@ -44,12 +56,15 @@ export interface DeviceRow {
   category: string;
   criticality: string;
   vendor: string | null;
+  model: string | null;
   type: string | null;
   os: string | null;
   eolState: string;
   risk: number;
   ips: string[];
+  macs: string[];
   hostnames: string[];
+  vlan: number | null;
   firstSeen: number;
   lastSeen: number;
 }
@@ -93,6 +108,18 @@ export interface AlertComment {
   text: string;
 }
 
+export interface AlertQuery {
+  status?: AlertStatus;
+  /** Only alerts not resolved. */
+  open?: boolean;
+  severity?: Severity;
+  kind?: string;
+  deviceId?: string;
+  team?: string;
+  limit?: number;
+  offset?: number;
+}
+
 export interface AlertChange {
   status?: AlertStatus;
   assignee?: string | null;
@@ -119,12 +146,46 @@ function searchText(d: AssessedDevice): string {
     .toLowerCase();
 }
 
+const NO_END_ANNOUNCED = 1e15;
+
+/** `allEolAt` (ms, ±Infinity) as the eol_at column (seconds; no infinities in SQL). */
+function eolAtColumn(end: number | undefined): number | null {
+  if (end === undefined) return null;
+  if (end === -Infinity) return 0;
+  if (end === Infinity) return NO_END_ANNOUNCED;
+  return end / 1000;
+}
+
+function eolAtFromColumn(v: unknown): number | undefined {
+  if (v === null || v === undefined) return undefined;
+  const s = Number(v);
+  return s === 0 ? -Infinity : s >= NO_END_ANNOUNCED ? Infinity : s * 1000;
+}
+
+interface ListColumns {
+  ips: string[];
+  macs: string[];
+  hostnames: string[];
+}
+
+function likePattern(text: string): string {
+  return `%${text.toLowerCase().replace(/[%_\\]/g, (c) => `\\${c}`)}%`;
+}
+
 function parseJson(v: unknown): unknown {
   return typeof v === 'string' ? (JSON.parse(v) as unknown) : v;
 }
 
 export class SqlStore {
-  constructor(readonly engine: SqlEngine) {}
+  /**
+   * 'alert' (an Alert) after an alert is raised or changed, once committed: the live feed the
+   * dashboard listens to. In-process only: each server process tells its own clients.
+   */
+  readonly events = new EventEmitter<{ alert: [Alert] }>();
+
+  constructor(readonly engine: SqlEngine) {
+    this.events.setMaxListeners(1000);
+  }
 
   /** Applies the migrations not yet applied, each in its own transaction; returns the schema version. */
   async migrate(): Promise<number> {
@@ -143,32 +204,54 @@ export class SqlStore {
     return version;
   }
 
-  /** Writes (inserts or replaces) devices in one transaction: all of a batch, or none. */
+  /** Writes (inserts or replaces) devices, with their addresses, in one transaction: all of a batch, or none. */
   async upsertDevices(devices: readonly AssessedDevice[]): Promise<void> {
     if (devices.length === 0) return;
     // SQLite's two-argument MIN/MAX are PostgreSQL's LEAST/GREATEST.
     const [least, greatest] = this.engine.dialect === 'sqlite' ? ['MIN', 'MAX'] : ['LEAST', 'GREATEST'];
     await this.engine.transaction(async (tx) => {
       for (const d of devices) {
+        const list: ListColumns = { ips: d.ips, macs: d.macs, hostnames: d.hostnames };
         await tx.run(
-          `INSERT INTO devices (id, category, criticality, vendor, type, os, eol_state, risk, first_seen, last_seen, search, data)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+          `INSERT INTO devices (id, category, criticality, vendor, model, type, os, eol_state, risk, first_seen, last_seen, vlan, kev, eol_at, search, list, data)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT (id) DO UPDATE SET category = excluded.category, criticality = excluded.criticality, vendor = excluded.vendor,
-             type = excluded.type, os = excluded.os, eol_state = excluded.eol_state, risk = excluded.risk,
+             model = excluded.model, type = excluded.type, os = excluded.os, eol_state = excluded.eol_state, risk = excluded.risk,
              first_seen = ${least}(devices.first_seen, excluded.first_seen), last_seen = ${greatest}(devices.last_seen, excluded.last_seen),
-             search = excluded.search, data = excluded.data`,
-          [d.id, d.category.value, d.criticality, d.vendor?.value ?? null, d.type?.value ?? null, d.os?.value ?? null, d.lifecycle.state, d.risk.score, d.firstSeen, d.lastSeen, searchText(d), JSON.stringify(d)],
+             vlan = excluded.vlan, kev = excluded.kev, eol_at = excluded.eol_at, search = excluded.search, list = excluded.list, data = excluded.data`,
+          [
+            d.id,
+            d.category.value,
+            d.criticality,
+            d.vendor?.value ?? null,
+            d.model?.value ?? null,
+            d.type?.value ?? null,
+            d.os?.value ?? null,
+            d.lifecycle.state,
+            d.risk.score,
+            d.firstSeen,
+            d.lastSeen,
+            d.vlan ?? null,
+            d.vulnerabilities.some((v) => v.kev) ? 1 : 0,
+            eolAtColumn(allEolAt(d.os?.releases ?? [])),
+            searchText(d),
+            JSON.stringify(list),
+            JSON.stringify(d),
+          ],
         );
+        await tx.run('DELETE FROM device_ips WHERE device_id = ?', [d.id]);
+        for (const ip of d.ips) await tx.run('INSERT INTO device_ips (device_id, ip, ip4) VALUES (?, ?, ?)', [d.id, ip, ipv4ToNumber(ip) ?? null]);
       }
     });
   }
 
-  async devices(q: DeviceQuery = {}): Promise<{ total: number; items: DeviceRow[] }> {
+  /** The WHERE clause of a device query (throws a RangeError on a malformed subnet). */
+  private deviceFilter(q: DeviceQuery): { clause: string; params: unknown[] } {
     const where: string[] = [];
     const params: unknown[] = [];
     if (q.search !== undefined && q.search !== '') {
       where.push("search LIKE ? ESCAPE '\\'");
-      params.push(`%${q.search.toLowerCase().replace(/[%_\\]/g, (c) => `\\${c}`)}%`);
+      params.push(likePattern(q.search));
     }
     if (q.category !== undefined) {
       where.push('category = ?');
@@ -182,28 +265,62 @@ export class SqlStore {
       where.push('risk >= ?');
       params.push(q.minRisk);
     }
+    if (q.maxRisk !== undefined) {
+      where.push('risk <= ?');
+      params.push(q.maxRisk);
+    }
+    if (q.vendor !== undefined && q.vendor !== '') {
+      where.push("LOWER(vendor) LIKE ? ESCAPE '\\'");
+      params.push(likePattern(q.vendor));
+    }
+    if (q.os !== undefined && q.os !== '') {
+      where.push("LOWER(os) LIKE ? ESCAPE '\\'");
+      params.push(likePattern(q.os));
+    }
+    if (q.subnet !== undefined && q.subnet !== '') {
+      const r = ipv4Range(q.subnet);
+      if (r === undefined) throw new RangeError(`subnet ${q.subnet} is not an IPv4 CIDR block (like 10.2.0.0/16)`);
+      where.push('id IN (SELECT device_id FROM device_ips WHERE ip4 BETWEEN ? AND ?)');
+      params.push(r.first, r.last);
+    }
+    if (q.vlan !== undefined) {
+      where.push('vlan = ?');
+      params.push(q.vlan);
+    }
     const clause = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+    return { clause, params };
+  }
+
+  async devices(q: DeviceQuery = {}): Promise<{ total: number; items: DeviceRow[] }> {
+    const { clause, params } = this.deviceFilter(q);
     const total = Number((await this.engine.all(`SELECT COUNT(*) AS n FROM devices ${clause}`, params))[0]?.n ?? 0);
     const sort = SORTS[q.sort ?? 'risk'];
     const order = (q.order ?? (q.sort === undefined || q.sort === 'risk' ? 'desc' : 'asc')) === 'desc' ? 'DESC' : 'ASC';
     const limit = Math.min(Math.max(1, q.limit ?? 100), 10_000);
     const offset = Math.max(0, q.offset ?? 0);
-    const rows = await this.engine.all(`SELECT id, category, criticality, vendor, type, os, eol_state, risk, first_seen, last_seen, data FROM devices ${clause} ORDER BY ${sort} ${order}, id ASC LIMIT ? OFFSET ?`, [...params, limit, offset]);
+    // Rows written before the list columns existed carry their lists only in the document.
+    const rows = await this.engine.all(
+      `SELECT id, category, criticality, vendor, model, type, os, eol_state, risk, first_seen, last_seen, vlan, list, CASE WHEN list IS NULL THEN data END AS data FROM devices ${clause} ORDER BY ${sort} ${order}, id ASC LIMIT ? OFFSET ?`,
+      [...params, limit, offset],
+    );
     return {
       total,
       items: rows.map((r) => {
-        const d = parseJson(r.data) as AssessedDevice;
+        const l = (r.list !== null && r.list !== undefined ? parseJson(r.list) : parseJson(r.data)) as ListColumns;
         return {
           id: String(r.id),
           category: String(r.category),
           criticality: String(r.criticality),
           vendor: (r.vendor as string | null) ?? null,
+          model: (r.model as string | null) ?? null,
           type: (r.type as string | null) ?? null,
           os: (r.os as string | null) ?? null,
           eolState: String(r.eol_state),
           risk: Number(r.risk),
-          ips: d.ips,
-          hostnames: d.hostnames,
+          ips: l.ips,
+          macs: l.macs,
+          hostnames: l.hostnames,
+          vlan: r.vlan === null || r.vlan === undefined ? null : Number(r.vlan),
           firstSeen: Number(r.first_seen),
           lastSeen: Number(r.last_seen),
         };
@@ -211,12 +328,43 @@ export class SqlStore {
     };
   }
 
-  /** Every stored device in full, in pages (for hospital-wide reports). */
-  async *allDevices(page = 2000): AsyncGenerator<AssessedDevice> {
-    for (let offset = 0; ; offset += page) {
-      const rows = await this.engine.all('SELECT data FROM devices ORDER BY id LIMIT ? OFFSET ?', [page, offset]);
+  /**
+   * The hospital-wide figures, aggregated in the database without reading a device document:
+   * devices, risk bands and EOL by category, and the devices grouped by when their OS ends (for the
+   * forecast). A device written before schema v4 counts as of unknown OS end until it is next written.
+   */
+  async deviceStats(): Promise<DeviceStats> {
+    const rows = await this.engine.all(
+      `SELECT category, CASE WHEN risk >= 60 THEN 2 WHEN risk >= 30 THEN 1 ELSE 0 END AS band, eol_state, kev, eol_at, COUNT(*) AS n, SUM(risk) AS risk_sum
+       FROM devices GROUP BY category, CASE WHEN risk >= 60 THEN 2 WHEN risk >= 30 THEN 1 ELSE 0 END, eol_state, kev, eol_at`,
+    );
+    const stats: DeviceStats = { devices: 0, bands: { '0-29': 0, '30-59': 0, '60-100': 0 }, byCategory: {}, ends: [] };
+    const bandNames = ['0-29', '30-59', '60-100'] as const;
+    for (const r of rows) {
+      const n = Number(r.n);
+      const category = String(r.category) as Category;
+      stats.devices += n;
+      stats.bands[bandNames[Number(r.band)] ?? '0-29'] += n;
+      const c = (stats.byCategory[category] ??= { devices: 0, riskSum: 0, kev: 0, eol: 0 });
+      c.devices += n;
+      c.riskSum += Number(r.risk_sum);
+      if (Number(r.kev) === 1) c.kev += n;
+      if (r.eol_state === 'eol') c.eol += n;
+      stats.ends.push({ category, end: eolAtFromColumn(r.eol_at), count: n });
+    }
+    return stats;
+  }
+
+  /** Every stored device in full (those a query selects), in pages: for hospital-wide reports and exports. */
+  async *allDevices(q: DeviceQuery = {}, page = 2000): AsyncGenerator<AssessedDevice> {
+    const { clause, params } = this.deviceFilter(q);
+    // Keyset pagination on id: every page is an index seek, however deep.
+    let after = '';
+    for (;;) {
+      const rows = await this.engine.all(`SELECT id, data FROM devices ${clause === '' ? 'WHERE' : `${clause} AND`} id > ? ORDER BY id LIMIT ?`, [...params, after, page]);
       for (const r of rows) yield parseJson(r.data) as AssessedDevice;
       if (rows.length < page) return;
+      after = String(rows[rows.length - 1]?.id);
     }
   }
 
@@ -228,6 +376,7 @@ export class SqlStore {
   /** Raises alerts; one already open under the same key is seen again, not duplicated. Returns how many are new. */
   async raiseAlerts(alerts: readonly NewAlert[]): Promise<number> {
     let added = 0;
+    const addedKeys: string[] = [];
     await this.engine.transaction(async (tx) => {
       for (const a of alerts) {
         const existing = await tx.all("SELECT id FROM alerts WHERE alert_key = ? AND status <> 'resolved'", [a.key]);
@@ -241,17 +390,34 @@ export class SqlStore {
           [a.key, a.deviceId, a.kind, a.severity, a.title, JSON.stringify(a.detail), JSON.stringify(a.teams), a.at, a.at, a.at, a.at + DUE_DAYS[a.severity] * 86400],
         );
         added++;
+        addedKeys.push(a.key);
       }
     });
+    if (addedKeys.length > 0 && this.events.listenerCount('alert') > 0) {
+      for (let i = 0; i < addedKeys.length; i += 500) {
+        const keys = addedKeys.slice(i, i + 500);
+        const rows = await this.engine.all(`SELECT * FROM alerts WHERE status <> 'resolved' AND alert_key IN (${keys.map(() => '?').join(', ')})`, keys);
+        for (const r of rows) this.events.emit('alert', toAlert(r));
+      }
+    }
     return added;
   }
 
-  async alerts(q: { status?: AlertStatus; deviceId?: string; team?: string; limit?: number } = {}): Promise<Alert[]> {
+  async alerts(q: AlertQuery = {}): Promise<Alert[]> {
     const where: string[] = [];
     const params: unknown[] = [];
     if (q.status !== undefined) {
       where.push('status = ?');
       params.push(q.status);
+    }
+    if (q.open === true) where.push("status <> 'resolved'");
+    if (q.severity !== undefined) {
+      where.push('severity = ?');
+      params.push(q.severity);
+    }
+    if (q.kind !== undefined) {
+      where.push('kind = ?');
+      params.push(q.kind);
     }
     if (q.deviceId !== undefined) {
       where.push('device_id = ?');
@@ -262,13 +428,28 @@ export class SqlStore {
       params.push(`%"${q.team.replace(/[%_"\\]/g, '')}"%`);
     }
     const clause = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
-    const rows = await this.engine.all(`SELECT * FROM alerts ${clause} ORDER BY first_seen DESC, id DESC LIMIT ?`, [...params, Math.min(Math.max(1, q.limit ?? 100), 10_000)]);
+    const rows = await this.engine.all(`SELECT * FROM alerts ${clause} ORDER BY first_seen DESC, id DESC LIMIT ? OFFSET ?`, [...params, Math.min(Math.max(1, q.limit ?? 100), 10_000), Math.max(0, q.offset ?? 0)]);
     return rows.map(toAlert);
+  }
+
+  /** Open alerts counted by severity and by owning team (for the overview). */
+  async alertCounts(): Promise<{ bySeverity: Record<string, number>; byTeam: Record<string, number>; open: number }> {
+    const rows = await this.engine.all("SELECT severity, teams, COUNT(*) AS n FROM alerts WHERE status <> 'resolved' GROUP BY severity, teams");
+    const bySeverity: Record<string, number> = {};
+    const byTeam: Record<string, number> = {};
+    let open = 0;
+    for (const r of rows) {
+      const n = Number(r.n);
+      open += n;
+      bySeverity[String(r.severity)] = (bySeverity[String(r.severity)] ?? 0) + n;
+      for (const t of parseJson(r.teams) as string[]) byTeam[t] = (byTeam[t] ?? 0) + n;
+    }
+    return { bySeverity, byTeam, open };
   }
 
   /** Changes an alert and records who did it, before and after, in the same transaction. */
   async updateAlert(id: number, change: AlertChange, actor: string, at = Date.now() / 1000): Promise<Alert> {
-    return this.engine.transaction(async (tx) => {
+    const after = await this.engine.transaction(async (tx) => {
       const rows = await tx.all('SELECT * FROM alerts WHERE id = ?', [id]);
       if (rows[0] === undefined) throw new Error(`no alert ${id}`);
       const before = toAlert(rows[0]);
@@ -279,6 +460,8 @@ export class SqlStore {
       await tx.run('INSERT INTO audit (at, actor, action, entity, entity_id, before, after) VALUES (?, ?, ?, ?, ?, ?, ?)', [at, actor, 'alert.update', 'alert', String(id), JSON.stringify(pick(before)), JSON.stringify(pick(after))]);
       return after;
     });
+    this.events.emit('alert', after);
+    return after;
   }
 
   /** A comment on an alert, seen by both teams; audited. */
@@ -335,6 +518,21 @@ export class SqlStore {
     return row === undefined ? undefined : { ...toUser(row), passwordHash: String(row.password_hash) };
   }
 
+  /** Changes a user's role or disables (or re-enables) the account, audited; a disabled user's sessions end. */
+  async updateUser(name: string, change: { role?: Role; disabled?: boolean }, actor: string, at = Date.now() / 1000): Promise<User> {
+    return this.engine.transaction(async (tx) => {
+      const row = (await tx.all('SELECT * FROM users WHERE name = ?', [name]))[0];
+      if (row === undefined) throw new Error(`no user ${name}`);
+      const before = toUser(row);
+      const after: User = { ...before, ...(change.role !== undefined ? { role: change.role } : {}), ...(change.disabled !== undefined ? { disabled: change.disabled } : {}) };
+      await tx.run('UPDATE users SET role = ?, disabled = ? WHERE id = ?', [after.role, after.disabled ? 1 : 0, before.id]);
+      if (after.disabled) await tx.run('DELETE FROM sessions WHERE user_id = ?', [before.id]);
+      const pick = (u: User) => ({ role: u.role, disabled: u.disabled });
+      await tx.run('INSERT INTO audit (at, actor, action, entity, entity_id, before, after) VALUES (?, ?, ?, ?, ?, ?, ?)', [at, actor, 'user.update', 'user', String(before.id), JSON.stringify(pick(before)), JSON.stringify(pick(after))]);
+      return after;
+    });
+  }
+
   async users(): Promise<User[]> {
     return (await this.engine.all('SELECT * FROM users ORDER BY name')).map(toUser);
   }
@@ -361,9 +559,163 @@ export class SqlStore {
     await this.engine.run('DELETE FROM sessions WHERE token_hash = ?', [hash]);
   }
 
+  // ---- traffic summaries, communication peers ----------------------------------------------
+
+  /**
+   * Writes summarised traffic. Each row is its source's total for that device, hour, peer and
+   * service, so writing it again (a retry, a file read again after a crash) replaces, never adds.
+   */
+  async putTraffic(rows: readonly SourcedTrafficRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.engine.transaction(async (tx) => {
+      for (const r of rows) {
+        await tx.run(
+          `INSERT INTO traffic (source, device_id, hour, peer, service, packets, bytes, flows, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (device_id, hour, peer, service, source) DO UPDATE SET packets = excluded.packets, bytes = excluded.bytes,
+             flows = excluded.flows, first_seen = excluded.first_seen, last_seen = excluded.last_seen`,
+          [r.source, r.deviceId, r.hour, r.peer, r.service, r.packets, r.bytes, r.flows, r.firstSeen, r.lastSeen],
+        );
+      }
+    });
+  }
+
+  /** Who a device talked to, on what, and how much, over everything retained; the biggest first. */
+  async devicePeers(id: string, limit = 500): Promise<DevicePeer[]> {
+    const rows = await this.engine.all(
+      `SELECT t.peer, t.service, SUM(t.packets) AS packets, SUM(t.bytes) AS bytes, SUM(t.flows) AS flows, MIN(t.first_seen) AS first_seen, MAX(t.last_seen) AS last_seen,
+         (SELECT MIN(i.device_id) FROM device_ips i WHERE i.ip = t.peer) AS peer_device
+       FROM traffic t WHERE t.device_id = ? GROUP BY t.peer, t.service ORDER BY SUM(t.bytes) DESC, t.peer LIMIT ?`,
+      [id, Math.min(Math.max(1, limit), 5000)],
+    );
+    const names = new Map<string, string>();
+    const peerIds = [...new Set(rows.map((r) => r.peer_device).filter((x): x is string => typeof x === 'string'))];
+    if (peerIds.length > 0) {
+      const docs = await this.engine.all(`SELECT id, list FROM devices WHERE id IN (${peerIds.map(() => '?').join(', ')})`, peerIds);
+      for (const d of docs) {
+        const l = parseJson(d.list) as ListColumns | null;
+        names.set(String(d.id), l?.hostnames[0] ?? l?.ips[0] ?? String(d.id));
+      }
+    }
+    return rows.map((r) => {
+      const peer = String(r.peer);
+      const peerDeviceId = typeof r.peer_device === 'string' ? r.peer_device : null;
+      return {
+        peer,
+        peerDeviceId,
+        peerName: peerDeviceId !== null ? (names.get(peerDeviceId) ?? null) : null,
+        external: peer !== 'other' && !isInternalIp(peer),
+        service: String(r.service),
+        packets: Number(r.packets),
+        bytes: Number(r.bytes),
+        flows: Number(r.flows),
+        firstSeen: Number(r.first_seen),
+        lastSeen: Number(r.last_seen),
+      };
+    });
+  }
+
+  /** A device's traffic per hour, oldest first. */
+  async deviceActivity(id: string): Promise<{ at: number; packets: number; bytes: number; flows: number }[]> {
+    const rows = await this.engine.all('SELECT hour, SUM(packets) AS packets, SUM(bytes) AS bytes, SUM(flows) AS flows FROM traffic WHERE device_id = ? GROUP BY hour ORDER BY hour', [id]);
+    return rows.map((r) => ({ at: Number(r.hour), packets: Number(r.packets), bytes: Number(r.bytes), flows: Number(r.flows) }));
+  }
+
+  /**
+   * The retention limit: drops traffic summaries more than `keepSeconds` older than the newest
+   * (capture time, not the clock: an old capture read today keeps its traffic); returns how many rows.
+   */
+  async pruneTraffic(keepSeconds: number): Promise<number> {
+    const newest = (await this.engine.all('SELECT MAX(hour) AS h FROM traffic'))[0]?.h;
+    if (newest === null || newest === undefined) return 0;
+    const before = Number(newest) - keepSeconds;
+    const n = Number((await this.engine.all('SELECT COUNT(*) AS n FROM traffic WHERE hour < ?', [before]))[0]?.n ?? 0);
+    if (n > 0) await this.engine.run('DELETE FROM traffic WHERE hour < ?', [before]);
+    return n;
+  }
+
+  // ---- learnt behaviour -----------------------------------------------------------------------
+
+  /** Stores learnt state (a baseline, a model) per subject ("device:…", "group:…"), replacing the older. */
+  async saveModels(models: readonly StoredModel[], at = Date.now() / 1000): Promise<void> {
+    if (models.length === 0) return;
+    await this.engine.transaction(async (tx) => {
+      for (const m of models) {
+        await tx.run('INSERT INTO models (subject, kind, data, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (subject) DO UPDATE SET kind = excluded.kind, data = excluded.data, updated_at = excluded.updated_at', [
+          m.subject,
+          m.kind,
+          JSON.stringify(m.data),
+          at,
+        ]);
+      }
+    });
+  }
+
+  async models(kind?: string): Promise<(StoredModel & { updatedAt: number })[]> {
+    const rows = await this.engine.all(`SELECT * FROM models ${kind !== undefined ? 'WHERE kind = ?' : ''} ORDER BY subject`, kind !== undefined ? [kind] : []);
+    return rows.map((r) => ({ subject: String(r.subject), kind: String(r.kind), data: parseJson(r.data), updatedAt: Number(r.updated_at) }));
+  }
+
+  async model(subject: string): Promise<(StoredModel & { updatedAt: number }) | undefined> {
+    const r = (await this.engine.all('SELECT * FROM models WHERE subject = ?', [subject]))[0];
+    return r === undefined ? undefined : { subject: String(r.subject), kind: String(r.kind), data: parseJson(r.data), updatedAt: Number(r.updated_at) };
+  }
+
+  // ---- ingest bookkeeping ---------------------------------------------------------------------
+
+  /** Records a capture file as analysed (in the same run as its results were queued). */
+  async markIngested(path: string, size: number, frames: number, at = Date.now() / 1000): Promise<void> {
+    await this.engine.run('INSERT INTO ingested_files (path, size, frames, done_at) VALUES (?, ?, ?, ?) ON CONFLICT (path) DO UPDATE SET size = excluded.size, frames = excluded.frames, done_at = excluded.done_at', [
+      path,
+      size,
+      frames,
+      at,
+    ]);
+  }
+
+  async ingested(path: string): Promise<{ size: number; frames: number; doneAt: number } | undefined> {
+    const r = (await this.engine.all('SELECT * FROM ingested_files WHERE path = ?', [path]))[0];
+    return r === undefined ? undefined : { size: Number(r.size), frames: Number(r.frames), doneAt: Number(r.done_at) };
+  }
+
   close(): Promise<void> {
     return this.engine.close();
   }
+}
+
+export interface SourcedTrafficRow extends DeviceTrafficRow {
+  /** The capture file or live run the totals are of. */
+  source: string;
+}
+
+export interface DeviceStats {
+  devices: number;
+  bands: { '0-29': number; '30-59': number; '60-100': number };
+  byCategory: Partial<Record<Category, { devices: number; riskSum: number; kev: number; eol: number }>>;
+  /** Devices by category and when their OS ends (ms; undefined unknown): `eolForecastOfEnds` input. */
+  ends: { category: Category; end: number | undefined; count: number }[];
+}
+
+export interface DevicePeer {
+  peer: string;
+  /** The peer is itself a device in the inventory. */
+  peerDeviceId: string | null;
+  peerName: string | null;
+  /** A public (Internet) address. */
+  external: boolean;
+  service: string;
+  packets: number;
+  bytes: number;
+  flows: number;
+  firstSeen: number;
+  lastSeen: number;
+}
+
+export interface StoredModel {
+  /** "device:<id>", "group:<type>" or a detector's own key. */
+  subject: string;
+  /** Which detector's state ("baseline", "online-model" …) and its version live in `data`. */
+  kind: string;
+  data: unknown;
 }
 
 export interface User {

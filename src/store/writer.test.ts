@@ -71,6 +71,6 @@ test('close() says what could not be written when the database stays down', asyn
   const w = new BatchedWriter(new SqlStore(engine), { intervalMs: 10_000 });
   engine.down = true;
   w.device(device('x'));
-  await assert.rejects(() => w.close(), /store unavailable: connection refused; 1 devices and 0 alerts not written/);
+  await assert.rejects(() => w.close(), /store unavailable: connection refused; 1 devices, 0 alerts and 0 traffic rows not written/);
   await base.close();
 });
