@@ -68,3 +68,58 @@ test('memory is bounded: edges per client and clients', () => {
   assert.equal(clients.get('10.0.0.1')?.overflow, 45);
   assert.ok(ledger.dropped > 0);
 });
+
+function bulk(client: string, server: string, port: number, t: number, bytes: number, app = 'dicom'): FlowRecord {
+  const f = flow(client, server, port, t, app);
+  f.clientBytes = bytes;
+  f.clientPackets = Math.ceil(bytes / 1460);
+  return f;
+}
+
+/** The hospital above, with real study sizes: each CT sends 80–120 MB an hour to the PACS. */
+function busyHospital(): { ledger: BaselineLedger; devices: BaselineDevice[] } {
+  const { ledger, devices } = hospital();
+  for (let h = 0; h < 48; h++) for (const [k, ct] of ['10.1.0.11', '10.1.0.12', '10.1.0.13'].entries()) ledger.flow(bulk(ct, '10.6.0.10', 104, T0 + h * H + 300 + k, 80e6 + ((h * 7 + k * 13) % 5) * 10e6));
+  return { ledger, devices };
+}
+
+test('an hour far above the device\'s busiest, in words with the peer and the hour; ordinary hours raise nothing', () => {
+  const { ledger, devices } = busyHospital();
+  assert.deepEqual(detectBaselineDeviations(ledger, devices), []);
+  // After learning CT-03 sends 4.1 GB to the PACS in one hour (hour 42: 02:00 UTC), on top of its usual 100 MB.
+  ledger.flow(bulk('10.1.0.13', '10.6.0.10', 104, T0 + 42 * H + 600, 4.1e9));
+  const alerts = detectBaselineDeviations(ledger, devices);
+  assert.deepEqual(alerts.map((a) => `${a.kind} ${a.device}`), ['volume ct3']);
+  assert.equal(alerts[0]!.text, 'CT-03 (CT scanner) sent 4.2 GB to PACS01 between 02:00 and 03:00 UTC; its busiest hour before was 120 MB');
+});
+
+test('a device first seen after learning starts from its group\'s baseline: its habits raise nothing, a flood does', () => {
+  const { ledger, devices } = busyHospital();
+  const ct4 = { id: 'ct4', ips: ['10.1.0.14'], name: 'CT-04', group: 'CT scanner' };
+  for (let h = 30; h < 36; h++) {
+    ledger.flow(bulk('10.1.0.14', '10.6.0.10', 104, T0 + h * H + 400, 100e6));
+    ledger.flow(flow('10.1.0.14', '10.6.0.15', 445, T0 + h * H + 500, 'smb'));
+  }
+  assert.deepEqual(detectBaselineDeviations(ledger, [...devices, ct4]), []);
+  ledger.flow(bulk('10.1.0.14', '10.6.0.10', 104, T0 + 37 * H + 400, 2e9));
+  const alerts = detectBaselineDeviations(ledger, [...devices, ct4]);
+  assert.deepEqual(alerts.map((a) => `${a.kind} ${a.device}`), ['volume ct4']);
+  assert.match(alerts[0]!.text, /sent 2\.0 GB to PACS01 .*the busiest hour of any CT scanner in the learning period was 120 MB \(it has no history of its own yet\)/);
+});
+
+test('a snapshot through JSON judges exactly as the ledger that wrote it, and keeps its bounds', () => {
+  const { ledger, devices } = busyHospital();
+  ledger.flow(flow('10.1.0.11', '10.1.0.12', 445, T0 + 30 * H, 'smb'));
+  ledger.flow(bulk('10.1.0.13', '10.6.0.10', 104, T0 + 42 * H + 600, 4.1e9));
+  const back = BaselineLedger.fromJSON(JSON.parse(JSON.stringify(ledger.toJSON())) as ReturnType<BaselineLedger['toJSON']>);
+  const a = detectBaselineDeviations(ledger, devices);
+  assert.equal(a.length, 2);
+  assert.deepEqual(detectBaselineDeviations(back, devices), a);
+  // Learning goes on after a restart as if there had been none.
+  for (const l of [ledger, back]) l.flow(flow('10.1.0.12', '10.9.9.9', 3389, T0 + 44 * H));
+  assert.deepEqual(detectBaselineDeviations(back, devices), detectBaselineDeviations(ledger, devices));
+  assert.throws(() => BaselineLedger.fromJSON({ ...ledger.toJSON(), version: 2 } as unknown as ReturnType<BaselineLedger['toJSON']>), /known version/);
+  const small = new BaselineLedger({ hoursPerAddress: 24 });
+  for (let h = 0; h < 100; h++) small.flow(bulk('10.1.0.11', '10.6.0.10', 104, T0 + h * H, 1e6));
+  assert.equal(small.toJSON().volume[0]![1].length, 24);
+});

@@ -33,15 +33,30 @@ interface Client {
   overflow: number;
 }
 
+/** One hour of one address's traffic (both as client and as server). */
+interface HourVolume {
+  /** Bytes it sent and received, packets both ways, connections it opened. */
+  out: number;
+  in: number;
+  packets: number;
+  conns: number;
+  /** Bytes it sent per peer (at most PEERS_PER_HOUR peers; the rest are only in `out`). */
+  peers: Map<string, number>;
+}
+
 export interface BaselineLimits {
   clients: number;
   edgesPerClient: number;
+  /** Hours of volume kept per address (the oldest dropped): the history that later hours are judged against. */
+  hoursPerAddress: number;
 }
+
+const PEERS_PER_HOUR = 16;
 
 /** The default learning period: one day, so shift changes and nightly jobs are part of normal. */
 export const LEARN_SECONDS = 24 * 3600;
 
-const DEFAULT_LIMITS: BaselineLimits = { clients: 200_000, edgesPerClient: 1024 };
+const DEFAULT_LIMITS: BaselineLimits = { clients: 200_000, edgesPerClient: 1024, hoursPerAddress: 14 * 24 };
 
 /** Services whose appearance between clinical devices is itself worth a look. */
 const SENSITIVE_APPS = new Set(['dicom', 'hl7', 'smb']);
@@ -51,6 +66,8 @@ export class BaselineLedger {
   private readonly clients = new Map<string, Client>();
   /** Every address seen (as client or answering server), with its first time. */
   private readonly seen = new Map<string, number>();
+  /** Per address, its hours (hour number → volume), oldest first. */
+  private readonly volume = new Map<string, Map<number, HourVolume>>();
   first = Infinity;
   last = -Infinity;
   dropped = 0;
@@ -64,6 +81,10 @@ export class BaselineLedger {
     if (f.start < this.first) this.first = f.start;
     if (f.end > this.last) this.last = f.end;
     this.see(f.clientIp, f.start);
+    // Volume counts every flow, answered or not: a scan is many connections, an upload many bytes.
+    const hour = Math.floor(f.start / 3600);
+    this.addVolume(f.clientIp, hour, f.clientBytes, f.serverBytes, f.clientPackets + f.serverPackets, 1, f.serverIp);
+    if (f.serverPackets > 0) this.addVolume(f.serverIp, hour, f.serverBytes, f.clientBytes, f.clientPackets + f.serverPackets, 0, f.clientIp);
     // Only conversations that happened: an unanswered probe is a scan's business, not a habit.
     if (f.serverPackets === 0) return;
     this.see(f.serverIp, f.start);
@@ -92,6 +113,33 @@ export class BaselineLedger {
     c.edges.set(key, edge);
   }
 
+  private addVolume(ip: string, hour: number, out: number, inb: number, packets: number, conns: number, peer: string): void {
+    let hours = this.volume.get(ip);
+    if (hours === undefined) {
+      if (this.volume.size >= this.limits.clients) return;
+      this.volume.set(ip, (hours = new Map()));
+    }
+    let v = hours.get(hour);
+    if (v === undefined) {
+      hours.set(hour, (v = { out: 0, in: 0, packets: 0, conns: 0, peers: new Map() }));
+      if (hours.size > this.limits.hoursPerAddress) {
+        // Drop the oldest hour (flows arrive nearly in time order; the map keeps insertion order).
+        let oldest = hour;
+        for (const h of hours.keys()) if (h < oldest) oldest = h;
+        hours.delete(oldest);
+      }
+    }
+    v.out += out;
+    v.in += inb;
+    v.packets += packets;
+    v.conns += conns;
+    if (out > 0) {
+      const p = v.peers.get(peer);
+      if (p !== undefined) v.peers.set(peer, p + out);
+      else if (v.peers.size < PEERS_PER_HOUR) v.peers.set(peer, out);
+    }
+  }
+
   private see(ip: string, t: number): void {
     const s = this.seen.get(ip);
     if (s === undefined || t < s) {
@@ -100,10 +148,61 @@ export class BaselineLedger {
     }
   }
 
-  /** @internal for the detector */
-  view(): { clients: ReadonlyMap<string, Client>; seen: ReadonlyMap<string, number> } {
-    return { clients: this.clients, seen: this.seen };
+  /** Everything learnt, as plain data (JSON.stringify it as is); bounded by the limits. */
+  toJSON(): BaselineSnapshot {
+    return {
+      kind: 'vigil.baseline',
+      version: 1,
+      limits: { ...this.limits },
+      first: Number.isFinite(this.first) ? this.first : null,
+      last: Number.isFinite(this.last) ? this.last : null,
+      dropped: this.dropped,
+      clients: [...this.clients].map(([ip, c]) => [ip, c.first, c.overflow, [...c.edges].map(([k, e]) => [k, e.first, e.count, e.app ?? null])]),
+      seen: [...this.seen],
+      volume: [...this.volume].map(([ip, hours]) => [ip, [...hours].map(([h, v]) => [h, v.out, v.in, v.packets, v.conns, [...v.peers]])]),
+    };
   }
+
+  /** The ledger a snapshot describes: it judges exactly as the one that wrote it. */
+  static fromJSON(s: BaselineSnapshot): BaselineLedger {
+    if (s.kind !== 'vigil.baseline' || s.version !== 1) throw new Error(`not a baseline snapshot of a known version (${String(s.kind)} v${String(s.version)})`);
+    const l = new BaselineLedger(s.limits);
+    l.first = s.first ?? Infinity;
+    l.last = s.last ?? -Infinity;
+    l.dropped = s.dropped;
+    for (const [ip, first, overflow, edges] of s.clients.slice(0, l.limits.clients)) {
+      const c: Client = { first, overflow, edges: new Map() };
+      for (const [k, f, count, app] of edges.slice(0, l.limits.edgesPerClient)) c.edges.set(k, app === null ? { first: f, count } : { first: f, count, app });
+      l.clients.set(ip, c);
+    }
+    for (const [ip, t] of s.seen.slice(0, l.limits.clients * 2)) l.seen.set(ip, t);
+    for (const [ip, hours] of s.volume.slice(0, l.limits.clients)) {
+      l.volume.set(ip, new Map(hours.slice(-l.limits.hoursPerAddress).map(([h, out, inb, packets, conns, peers]) => [h, { out, in: inb, packets, conns, peers: new Map(peers.slice(0, PEERS_PER_HOUR)) }])));
+    }
+    return l;
+  }
+
+  /** @internal for the detector */
+  view(): { clients: ReadonlyMap<string, Client>; seen: ReadonlyMap<string, number>; volume: ReadonlyMap<string, ReadonlyMap<number, HourVolume>> } {
+    return { clients: this.clients, seen: this.seen, volume: this.volume };
+  }
+}
+
+/**
+ * A BaselineLedger as plain data. Per address: its edges [server|proto/port, first, count, app],
+ * when it was first seen, and its hours [hour number, bytes out, bytes in, packets, connections,
+ * [peer, bytes sent]…]. Bounded: ≤ clients × edgesPerClient edges, ≤ clients × hoursPerAddress hours.
+ */
+export interface BaselineSnapshot {
+  kind: 'vigil.baseline';
+  version: 1;
+  limits: BaselineLimits;
+  first: number | null;
+  last: number | null;
+  dropped: number;
+  clients: Array<[ip: string, first: number, overflow: number, edges: Array<[key: string, first: number, count: number, app: string | null]>]>;
+  seen: Array<[ip: string, first: number]>;
+  volume: Array<[ip: string, hours: Array<[hour: number, out: number, bytesIn: number, packets: number, conns: number, peers: Array<[peer: string, bytes: number]>]>]>;
 }
 
 /** What the detector needs to know of a device (from the inventory). */
@@ -116,7 +215,7 @@ export interface BaselineDevice {
 }
 
 export interface BaselineAlert {
-  kind: 'new-service' | 'new-destination' | 'new-device';
+  kind: 'new-service' | 'new-destination' | 'new-device' | 'volume';
   device: string;
   time: number;
   /** What was new: "tcp/445 (smb) to 10.60.1.15". */
@@ -138,7 +237,7 @@ export function detectBaselineDeviations(ledger: BaselineLedger, devices: readon
   if (!Number.isFinite(ledger.first)) return [];
   // A day has a rhythm (shift changes, nightly backups): learn a whole one unless told otherwise.
   const learnEnd = ledger.first + (o.learnSeconds ?? LEARN_SECONDS);
-  const { clients, seen } = ledger.view();
+  const { clients, seen, volume } = ledger.view();
   const byIp = new Map<string, BaselineDevice>();
   for (const d of devices) for (const ip of d.ips) byIp.set(ip, d);
   const groupSize = new Map<string, number>();
@@ -210,6 +309,8 @@ export function detectBaselineDeviations(ledger: BaselineLedger, devices: readon
     }
   }
 
+  detectVolume(devices, volume, learnEnd, byIp, raise);
+
   const out = [...alerts.values()];
   const nameOf = new Map(devices.map((d) => [d.id, d]));
   for (const a of out) {
@@ -219,7 +320,122 @@ export function detectBaselineDeviations(ledger: BaselineLedger, devices: readon
     const never = peers > 0 ? `never seen for it or any of its ${peers} peer${peers === 1 ? '' : 's'} (${d.group})` : 'never seen for it';
     if (a.kind === 'new-service') a.text = `${who} used a service ${never} in the learning period: ${a.what.join('; ')}`;
     else if (a.kind === 'new-destination') a.text = `${who} talked to a destination ${d.group === '' ? 'it never talked to' : `no ${d.group} talked to`} in the learning period: ${a.what.join('; ')}`;
+    else if (a.kind === 'volume') a.text = `${who} ${a.what.join('; ')}`;
     else a.text = `${who} appeared after the learning period, with no peer group to compare it with (${a.what.join('; ')})`;
   }
   return out.sort((x, y) => x.time - y.time);
+}
+
+// ---- volume per hour, and its time of day -------------------------------------------------------
+
+/** Hours of a device's own history before its own distribution is trusted (else: its group's). */
+const MIN_HOURS = 12;
+/** Below these an hour is never remarkable, whatever the history: a quiet pump's 2 MB is not news. */
+const FLOOR = { out: 50e6, conns: 500 };
+
+interface Stats {
+  busiest: number;
+  median: number;
+  mad: number;
+}
+
+function stats(values: number[]): Stats {
+  const v = [...values].sort((a, b) => a - b);
+  const med = (a: number[]): number => (a.length === 0 ? 0 : a.length % 2 === 1 ? a[(a.length - 1) / 2]! : (a[a.length / 2 - 1]! + a[a.length / 2]!) / 2);
+  const median = med(v);
+  return { busiest: v[v.length - 1] ?? 0, median, mad: med(v.map((x) => Math.abs(x - median)).sort((a, b) => a - b)) };
+}
+
+export function formatBytes(b: number): string {
+  if (b >= 1e9) return `${(b / 1e9).toFixed(1)} GB`;
+  if (b >= 1e6) return `${(b / 1e6).toFixed(b >= 1e8 ? 0 : 1)} MB`;
+  if (b >= 1e3) return `${Math.round(b / 1e3)} kB`;
+  return `${Math.round(b)} bytes`;
+}
+
+const hh = (h: number): string => `${String(((h % 24) + 24) % 24).padStart(2, '0')}:00`;
+
+/**
+ * Bytes sent and connections opened per device and hour, against the device's own earlier hours —
+ * its learning period, then every later hour that raised nothing (so the baseline follows slow drift;
+ * at most `hoursPerAddress` hours are kept) — or, for a device with too little history (one first
+ * seen after learning), against its peer group's learning hours. An hour is remarkable above
+ *   max(4 × the busiest earlier hour, median + 10 robust deviations (1.4826 × MAD), a floor),
+ * and above 2 × the busiest when the device was quiet at that time of day before (a transfer at 03:00
+ * from a device that never works at night). Remarkable hours never join the history.
+ */
+function detectVolume(
+  devices: readonly BaselineDevice[],
+  volume: ReadonlyMap<string, ReadonlyMap<number, HourVolume>>,
+  learnEnd: number,
+  byIp: ReadonlyMap<string, BaselineDevice>,
+  raise: (kind: BaselineAlert['kind'], d: BaselineDevice, time: number, what: string) => void,
+): void {
+  const merged = new Map<string, Map<number, HourVolume>>();
+  for (const d of devices) {
+    const m = new Map<number, HourVolume>();
+    for (const ip of d.ips) {
+      for (const [h, v] of volume.get(ip) ?? []) {
+        const x = m.get(h);
+        if (x === undefined) m.set(h, { out: v.out, in: v.in, packets: v.packets, conns: v.conns, peers: new Map(v.peers) });
+        else {
+          x.out += v.out;
+          x.in += v.in;
+          x.packets += v.packets;
+          x.conns += v.conns;
+          for (const [p, b] of v.peers) x.peers.set(p, (x.peers.get(p) ?? 0) + b);
+        }
+      }
+    }
+    merged.set(d.id, m);
+  }
+  // The peer group's learning hours, pooled.
+  const learnHour = (h: number): boolean => (h + 1) * 3600 <= learnEnd;
+  const group = new Map<string, { out: number[]; conns: number[] }>();
+  for (const d of devices) {
+    if (d.group === '') continue;
+    let g = group.get(d.group);
+    if (g === undefined) group.set(d.group, (g = { out: [], conns: [] }));
+    for (const [h, v] of merged.get(d.id)!) {
+      if (!learnHour(h)) continue;
+      g.out.push(v.out);
+      g.conns.push(v.conns);
+    }
+  }
+  const groupStats = new Map([...group].map(([k, g]) => [k, { out: stats(g.out), conns: stats(g.conns), hours: g.out.length }]));
+
+  for (const d of devices) {
+    const hours = [...merged.get(d.id)!].sort((a, b) => a[0] - b[0]);
+    const hist: Array<{ h: number; out: number; conns: number }> = [];
+    for (const [h, v] of hours) {
+      if (h * 3600 < learnEnd) {
+        hist.push({ h, out: v.out, conns: v.conns });
+        continue;
+      }
+      let remarkable = false;
+      for (const metric of ['out', 'conns'] as const) {
+        const value = v[metric];
+        if (value <= FLOOR[metric]) continue;
+        const own = hist.length >= MIN_HOURS;
+        const gs = groupStats.get(d.group);
+        if (!own && (gs === undefined || gs.hours < MIN_HOURS)) continue; // nothing to compare with: the new-device alert's business
+        const st = own ? stats(hist.map((x) => x[metric])) : gs![metric];
+        const sameHour = hist.filter((x) => (x.h - h) % 24 === 0);
+        const quiet = own && sameHour.length > 0 && Math.max(...sameHour.map((x) => x[metric])) < 0.1 * st.busiest;
+        const limit = Math.max((quiet ? 2 : 4) * st.busiest, st.median + 10 * 1.4826 * st.mad, FLOOR[metric]);
+        if (value <= limit) continue;
+        remarkable = true;
+        const basis = own
+          ? `its busiest hour before was ${metric === 'out' ? formatBytes(st.busiest) : `${st.busiest} connections`}${quiet ? `, and at this time of day it had never passed ${metric === 'out' ? formatBytes(Math.max(...sameHour.map((x) => x.out))) : `${Math.max(...sameHour.map((x) => x.conns))} connections`}` : ''}`
+          : `the busiest hour of any ${d.group} in the learning period was ${metric === 'out' ? formatBytes(st.busiest) : `${st.busiest} connections`} (it has no history of its own yet)`;
+        const span = `between ${hh(h)} and ${hh(h + 1)} UTC`;
+        if (metric === 'out') {
+          const top = [...v.peers].sort((a, b) => b[1] - a[1])[0];
+          const to = top !== undefined && top[1] >= value / 2 ? ` to ${byIp.get(top[0])?.name ?? top[0]}` : '';
+          raise('volume', d, h * 3600, `sent ${formatBytes(value)}${to} ${span}; ${basis}`);
+        } else raise('volume', d, h * 3600, `opened ${value.toLocaleString('en')} connections ${span}; ${basis}`);
+      }
+      if (!remarkable) hist.push({ h, out: v.out, conns: v.conns });
+    }
+  }
 }

@@ -72,7 +72,8 @@ const H_PEERS_HELD = H_SUPPRESSED + 1;
 const H_SERVICES_HELD = H_PEERS_HELD + 1;
 const H_NEW_PEER = H_SERVICES_HELD + 1;
 const H_NEW_SERVICE = H_NEW_PEER + 1;
-const H_STRIDE = H_NEW_SERVICE + 1;
+const H_FIRST = H_NEW_SERVICE + 1;
+const H_STRIDE = H_FIRST + 1;
 /** Memory record (host, peer) or (host, peer, service): the last window it was counted in. */
 const M_STRIDE = 1;
 
@@ -102,7 +103,7 @@ export interface WindowModelOptions {
   fmFraction: number;
   /** Anomalous windows in a row that alert without anything new. */
   persistence: number;
-  /** Windows a host must have been seen in before something new for it counts as evidence. */
+  /** Windows a host first seen after learning must have been active in before something new for it counts as evidence. */
   minHistory: number;
   alertIntervalSeconds: number;
   /** After learning, a normal window moves the host's means by 1/driftWindows of the difference. */
@@ -121,7 +122,7 @@ export const DEFAULT_WINDOW_OPTIONS: WindowModelOptions = {
   minHistory: 30,
   alertIntervalSeconds: 3600,
   driftWindows: 1440,
-  kitnet: { maxAE: 8, seed: 'vigil-window', thresholdMethod: 'max', calibrationFraction: 0.25 },
+  kitnet: { maxAE: 8, seed: 'vigil-window', thresholdMethod: 'quantile', thresholdQ: 0.995, calibrationFraction: 0.25 },
   limits: {},
   topFeatures: 3,
 };
@@ -382,6 +383,7 @@ export class WindowModel {
       d[i * H_STRIDE + H_LAST_ALERT] = -Infinity;
       d[i * H_STRIDE + H_NEW_PEER] = -1;
       d[i * H_STRIDE + H_NEW_SERVICE] = -1;
+      d[i * H_STRIDE + H_FIRST] = t;
     } else tb.touch(i, t);
     const d = tb.data;
     const o = i * H_STRIDE;
@@ -470,8 +472,10 @@ export class WindowModel {
       this.windowsAnomalous++;
       const above = d[o + H_ABOVE]! + 1;
       d[o + H_ABOVE] = above;
-      // For a host without a history everything is new: that is the baseline's "new device", not evidence here.
-      const somethingNew = n >= this.opts.minHistory && (d[o + H_CNT + C_NEW_PEERS]! > 0 || d[o + H_CNT + C_NEW_SERVICES]! > 0);
+      // For a host without a history everything is new: that is the baseline's "new device", not evidence
+      // here. A host has one when it was there while learning, or has been active for minHistory windows since.
+      const known = n >= this.opts.minHistory || (this.t0 !== undefined && d[o + H_FIRST]! < this.t0 + this.opts.learnSeconds);
+      const somethingNew = known && (d[o + H_CNT + C_NEW_PEERS]! > 0 || d[o + H_CNT + C_NEW_SERVICES]! > 0);
       if (somethingNew || above >= this.opts.persistence) {
         if (to - d[o + H_LAST_ALERT]! < this.opts.alertIntervalSeconds) {
           d[o + H_SUPPRESSED]! += 1;
