@@ -28,9 +28,11 @@ export type EolState = 'eol' | 'supported' | 'unknown';
 export interface Me {
   name: string;
   role: Role;
+  /** The actions the role may take (src/server/auth.ts), from /api/me. */
+  may?: string[];
 }
 
-/** One row of the inventory list. `model`, `macs` and `vlans` come with the newer servers. */
+/** One row of the inventory list. `model`, `macs` and `vlan` come with the newer servers. */
 export interface DeviceRow {
   id: string;
   category: string;
@@ -43,7 +45,7 @@ export interface DeviceRow {
   risk: number;
   ips: string[];
   macs?: string[];
-  vlans?: number[];
+  vlan?: number | null;
   hostnames: string[];
   firstSeen: number;
   lastSeen: number;

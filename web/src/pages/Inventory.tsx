@@ -35,7 +35,7 @@ export const COLUMNS: Column[] = [
   { key: 'os', label: 'OS', width: 170, render: (d) => d.os ?? '', text: (d) => d.os ?? '' },
   { key: 'eol', label: 'EOL', width: 90, render: (d) => <span className={`badge eol-${d.eolState}`}>{d.eolState}</span> },
   { key: 'risk', label: 'Risk', width: 62, sort: 'risk', render: (d) => <span className={`badge risk-${riskBand(d.risk)}`}>{d.risk}</span> },
-  { key: 'vlans', label: 'VLAN', width: 64, render: (d) => (d.vlans ?? []).join(', ') },
+  { key: 'vlan', label: 'VLAN', width: 64, render: (d) => d.vlan ?? '' },
   { key: 'lastSeen', label: 'Last seen', width: 130, sort: 'last_seen', render: (d) => fmtTime(d.lastSeen) },
   { key: 'id', label: 'Id', width: 190, sort: 'id', render: (d) => <span className="mono">{d.id}</span>, text: (d) => d.id },
 ];

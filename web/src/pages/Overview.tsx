@@ -14,6 +14,9 @@ import { useData } from '../useData.ts';
 const BAND_TONE: Record<string, string> = { '0-29': 'risk-low', '30-59': 'risk-medium', '60-100': 'risk-high' };
 const BAND_QUERY: Record<string, string> = { '0-29': 'maxRisk=29', '30-59': 'minRisk=30&maxRisk=59', '60-100': 'minRisk=60' };
 
+/** The most alerts one request returns. */
+const ALERT_LIMIT = 10_000;
+
 export function forecastLabel(p: ForecastPoint, i: number): string {
   return i === 0 ? 'today' : p.date.slice(0, 7);
 }
@@ -21,7 +24,7 @@ export function forecastLabel(p: ForecastPoint, i: number): string {
 export function OverviewPage() {
   const risk = useData(() => api.riskReport(), []);
   const forecast = useData(() => api.eolForecast(), []);
-  const alerts = useData(() => api.alerts({ limit: 10000 }), []);
+  const alerts = useData(() => api.alerts({ limit: ALERT_LIMIT }), []);
   const ready = !risk.loading && !forecast.loading && !alerts.loading;
 
   useEffect(() => {
@@ -122,6 +125,7 @@ export function OverviewPage() {
           <h2 id="ov-alerts">Open alerts by severity and team</h2>
           <Panel loading={alerts.loading} error={alerts.error}>
             <AlertMatrix alerts={alerts.data ?? []} />
+            {alerts.data?.length === ALERT_LIMIT && <p className="muted">Counted over the newest {fmtInt(ALERT_LIMIT)} alerts.</p>}
           </Panel>
         </section>
 
