@@ -6,6 +6,7 @@ import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { postgresUrl } from './helpers/postgres.ts';
 
 const VIGIL = new URL('../bin/vigil.js', import.meta.url).pathname;
 const SAMPLE = new URL('../samples/hospital-sample.pcap', import.meta.url).pathname;
@@ -70,6 +71,52 @@ test('first start: an admin with a random password shown once; --read stores the
   assert.equal(again.total, devices.total);
   second.child.kill('SIGTERM');
   await new Promise((r) => second.child.once('exit', r));
+});
+
+test('--database postgres://…: the same server on PostgreSQL — it stores, serves, and keeps it all across a restart', async (t) => {
+  const url = await postgresUrl();
+  if (url === undefined) return t.skip('no PostgreSQL on this machine');
+  const data = mkdtempSync(join(tmpdir(), 'vigil-pg-data-'));
+  try {
+    const run = (args: string[]) => {
+      const child = spawn(process.execPath, [VIGIL, 'serve', '--port', '0', '--data-dir', data, '--database', url, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      children.push(child);
+      const state = { out: '' };
+      child.stdout?.on('data', (b: Buffer) => (state.out += b.toString()));
+      child.stderr?.on('data', (b: Buffer) => (state.out += b.toString()));
+      return { child, state };
+    };
+    const waitFor = async (state: { out: string }, re: RegExp) => {
+      for (let i = 0; i < 300 && !re.test(state.out); i++) await new Promise((r) => setTimeout(r, 100));
+      assert.match(state.out, re);
+    };
+    const first = run(['--read', SAMPLE]);
+    await waitFor(first.state, /alerts stored/);
+    const base = /serving on (http:\/\/[0-9.:]+)/.exec(first.state.out)?.[1] as string;
+    const password = /password (\S+) \(shown once/.exec(first.state.out)?.[1] as string;
+    const token = await login(base, password);
+    const auth = { authorization: `Bearer ${token}` };
+    const devices = (await (await fetch(`${base}/api/devices?limit=3&subnet=0.0.0.0/0`, { headers: auth })).json()) as { total: number; items: { id: string }[] };
+    assert.ok(devices.total > 10);
+    const peers = (await (await fetch(`${base}/api/devices/${encodeURIComponent(devices.items[0]?.id ?? '')}/peers`, { headers: auth })).json()) as { items: unknown[] };
+    assert.ok(peers.items.length > 0);
+    const alerts = (await (await fetch(`${base}/api/alerts?limit=1`, { headers: auth })).json()) as { id: number }[];
+    assert.equal(alerts.length, 1);
+    assert.equal((await fetch(`${base}/api/alerts/${alerts[0]?.id}`, { method: 'PATCH', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ status: 'assigned', assignee: 'team:clinical-engineering' }) })).status, 200);
+    first.child.kill('SIGTERM');
+    await new Promise((r) => first.child.once('exit', r));
+    const second = run(['--read', SAMPLE]);
+    await waitFor(second.state, /already analysed/);
+    const base2 = /serving on (http:\/\/[0-9.:]+)/.exec(second.state.out)?.[1] as string;
+    const auth2 = { authorization: `Bearer ${await login(base2, password)}` };
+    assert.equal(((await (await fetch(`${base2}/api/devices?limit=1`, { headers: auth2 })).json()) as { total: number }).total, devices.total);
+    const trail = (await (await fetch(`${base2}/api/audit?entity=alert`, { headers: auth2 })).json()) as { actor: string; after: { assignee: string } }[];
+    assert.equal(trail[0]?.after.assignee, 'team:clinical-engineering');
+    second.child.kill('SIGTERM');
+    await new Promise((r) => second.child.once('exit', r));
+  } finally {
+    rmSync(data, { recursive: true, force: true });
+  }
 });
 
 test('--watch: a capture file that a capture tool finishes in the directory is analysed into the store', async () => {

@@ -7,11 +7,11 @@ import { after, describe, test } from 'node:test';
 import { assessedDevice, riskOf } from '../../test/helpers/devices.ts';
 import type { AssessedDevice } from '../inventory/inventory.ts';
 import assert from 'node:assert/strict';
-import { execSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { postgresUrl } from '../../test/helpers/postgres.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { openSqliteStore } from './sqlite.ts';
 import { openPostgresStore } from './postgres.ts';
 import type { Alert, SqlStore } from './store.ts';
@@ -37,42 +37,6 @@ function device(id: string, over: Partial<AssessedDevice> = {}): AssessedDevice 
     risk: riskOf(40),
     ...over,
   });
-}
-
-async function postgresUrl(): Promise<string | undefined> {
-  const admin = 'postgres://postgres@127.0.0.1:5432/postgres';
-  const ready = async () => {
-    const c = new pg.Client({ connectionString: admin });
-    try {
-      await c.connect();
-      await c.end();
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  if (!(await ready())) {
-    // The machine's PostgreSQL, as its environment starts it.
-    try {
-      execSync('pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start', { stdio: 'ignore', shell: '/bin/bash' });
-    } catch {
-      return undefined;
-    }
-    for (let i = 0; i < 20 && !(await ready()); i++) await new Promise((r) => setTimeout(r, 250));
-    if (!(await ready())) return undefined;
-  }
-  const name = `vigil_test_${process.pid}_${Date.now()}`;
-  const c = new pg.Client({ connectionString: admin });
-  await c.connect();
-  await c.query(`CREATE DATABASE ${name}`);
-  await c.end();
-  after(async () => {
-    const d = new pg.Client({ connectionString: admin });
-    await d.connect();
-    await d.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await d.end();
-  });
-  return `postgres://postgres@127.0.0.1:5432/${name}`;
 }
 
 const engines: [string, () => Promise<SqlStore | undefined>][] = [
