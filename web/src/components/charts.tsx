@@ -91,7 +91,8 @@ export function ColumnChart({ points, label, format }: { points: { at: number; v
   const H = 160;
   const pad = { l: 52, r: 8, t: 8, b: 24 };
   const max = Math.max(1, ...points.map((p) => p.value));
-  const w = (W - pad.l - pad.r) / Math.max(1, points.length);
+  // Columns no wider than a finger: a device seen for one hour is one slim bar, not a wall.
+  const w = Math.min(36, (W - pad.l - pad.r) / Math.max(1, points.length));
   const h = (v: number) => ((H - pad.t - pad.b) * v) / max;
   const every = Math.max(1, Math.ceil(points.length / 8));
   const first = points[0];
