@@ -204,6 +204,13 @@ export interface Alert {
   dueAt: number | null;
 }
 
+/** Open (not resolved) alerts counted by severity and by owning team (an alert with two teams counts for each). */
+export interface AlertSummary {
+  bySeverity: Record<string, number>;
+  byTeam: Record<string, number>;
+  open: number;
+}
+
 export interface AlertChange {
   status?: AlertStatus;
   assignee?: string | null;
@@ -359,6 +366,8 @@ export const api = {
   exportCsvUrl: (filters: DeviceFilters & { sort?: DeviceSort; order?: 'asc' | 'desc' }) => `/api/devices/export.csv${queryString(filters)}`,
 
   alerts: (q: { status?: AlertStatus; team?: string; deviceId?: string; limit?: number } = {}) => request<Alert[]>(`/api/alerts${queryString(q)}`),
+  /** Null from a server without /api/alerts/summary. */
+  alertSummary: () => optional<AlertSummary>('/api/alerts/summary'),
   updateAlert: (id: number, change: AlertChange) => request<Alert>(`/api/alerts/${id}`, { method: 'PATCH', ...json(change) }),
   comments: (id: number) => request<AlertComment[]>(`/api/alerts/${id}/comments`),
   addComment: (id: number, text: string) => request<AlertComment>(`/api/alerts/${id}/comments`, { method: 'POST', ...json({ text }) }),

@@ -13,6 +13,11 @@ import { devicePath, Link, navigate } from '../router.tsx';
 /** Rows per request: a screenful is ~20, so a page covers a few screens of scrolling. */
 export const PAGE_SIZE = 200;
 const ROW_HEIGHT = 34;
+/**
+ * How long typing must pause before a text filter asks the server: short, because an answer takes
+ * ~60 ms at 50,000 devices and a late answer for an older text is dropped anyway.
+ */
+const TYPING_PAUSE_MS = 60;
 
 interface Column {
   key: string;
@@ -229,7 +234,7 @@ export function InventoryPage({ query }: { query: URLSearchParams }) {
       <form className="filters" role="search" aria-label="Filter the inventory" onSubmit={(e) => e.preventDefault()}>
         <label>
           Search
-          <input type="search" name="search" placeholder="name, IP, MAC, vendor, model…" value={text('search')} onChange={(e) => change('search', e.target.value, 150)} />
+          <input type="search" name="search" placeholder="name, IP, MAC, vendor, model…" value={text('search')} onChange={(e) => change('search', e.target.value, TYPING_PAUSE_MS)} />
         </label>
         <label>
           Category
@@ -244,11 +249,11 @@ export function InventoryPage({ query }: { query: URLSearchParams }) {
         </label>
         <label>
           Vendor
-          <input className="vendor" name="vendor" value={text('vendor')} onChange={(e) => change('vendor', e.target.value, 150)} />
+          <input className="vendor" name="vendor" value={text('vendor')} onChange={(e) => change('vendor', e.target.value, TYPING_PAUSE_MS)} />
         </label>
         <label>
           OS
-          <input className="os" name="os" value={text('os')} onChange={(e) => change('os', e.target.value, 150)} />
+          <input className="os" name="os" value={text('os')} onChange={(e) => change('os', e.target.value, TYPING_PAUSE_MS)} />
         </label>
         <label>
           EOL
@@ -261,15 +266,15 @@ export function InventoryPage({ query }: { query: URLSearchParams }) {
         </label>
         <label>
           Risk from
-          <input type="number" name="minRisk" min={0} max={100} value={text('minRisk')} onChange={(e) => change('minRisk', e.target.value, 150)} />
+          <input type="number" name="minRisk" min={0} max={100} value={text('minRisk')} onChange={(e) => change('minRisk', e.target.value, TYPING_PAUSE_MS)} />
         </label>
         <label>
           Risk to
-          <input type="number" name="maxRisk" min={0} max={100} value={text('maxRisk')} onChange={(e) => change('maxRisk', e.target.value, 150)} />
+          <input type="number" name="maxRisk" min={0} max={100} value={text('maxRisk')} onChange={(e) => change('maxRisk', e.target.value, TYPING_PAUSE_MS)} />
         </label>
         <label>
           VLAN
-          <input type="number" name="vlan" min={0} max={4095} value={text('vlan')} onChange={(e) => change('vlan', e.target.value, 150)} />
+          <input type="number" name="vlan" min={0} max={4095} value={text('vlan')} onChange={(e) => change('vlan', e.target.value, TYPING_PAUSE_MS)} />
         </label>
         <label>
           Subnet

@@ -39,15 +39,23 @@ test('the overview shows categories, risk bands, EOL today and the forecast, ope
   expect(screen.getByRole('img').getAttribute('aria-label')).toContain('Imaging: today 67%, 2027-05 100%; All devices: today 38%, 2027-05 50%');
 
   // Resolved alerts are not open; an alert with two teams counts for each.
-  const matrix = screen.getByRole('table', { name: 'Open alerts by severity and team' });
-  const high = within(matrix).getByRole('row', { name: /high/ });
-  expect([...high.querySelectorAll('td')].map((td) => td.textContent)).toEqual(['2', '1', '2']);
-  const critical = within(matrix).getByRole('row', { name: /critical/ });
-  expect([...critical.querySelectorAll('td')].map((td) => td.textContent)).toEqual(['0', '0', '0']);
-  expect(within(high).getAllByRole('link')[0]?.getAttribute('href')).toBe('/alerts?severity=high&team=it-security');
-
+  const bySeverity = screen.getByRole('table', { name: 'Open alerts by severity' });
+  expect(within(bySeverity).getByRole('row', { name: /high/ }).querySelector('td')?.textContent).toBe('2');
+  expect(within(bySeverity).getByRole('row', { name: /critical/ }).querySelector('td')?.textContent).toBe('0');
+  expect(within(bySeverity).getByRole('row', { name: /All open/ }).querySelector('td')?.textContent).toBe('3');
+  expect(within(bySeverity).getByRole('link', { name: '2' }).getAttribute('href')).toBe('/alerts?severity=high');
+  const byTeam = screen.getByRole('table', { name: 'Open alerts by team' });
+  expect([...byTeam.querySelectorAll('tbody tr')].map((r) => r.textContent)).toEqual(['it-security2', 'clinical-engineering2']);
   expect(screen.getByRole('link', { name: 'CT-AQ01' }).getAttribute('href')).toBe('/devices/mac%3A00%3A1b%3A21%3A00%3A00%3A01');
   expect(performance.getEntriesByName('vigil:overview-ready').length).toBe(1);
+});
+
+test('a server with /api/alerts/summary: its counts are shown, the alerts are not fetched', async () => {
+  api = fakeApi({ 'GET /api/reports/risk': { bands: {}, byCategory: {}, top: [] }, 'GET /api/reports/eol-forecast': [], 'GET /api/alerts/summary': { bySeverity: { critical: 12_345 }, byTeam: { 'it-security': 12_345 }, open: 12_345 } });
+  render(<OverviewPage />);
+  const bySeverity = await screen.findByRole('table', { name: 'Open alerts by severity' });
+  expect(within(bySeverity).getByRole('row', { name: /critical/ }).querySelector('td')?.textContent).toBe('12,345');
+  expect(api.calls.some((c) => c.path === '/api/alerts')).toBe(false);
 });
 
 test('a failing report shows its error in its panel; the others still render', async () => {

@@ -5,7 +5,7 @@
  * (data-ready, and a performance mark the benchmark reads) when all have answered.
  */
 import { useEffect, type ReactNode } from 'react';
-import { api, CATEGORIES, SEVERITIES, TEAMS, type Alert, type ForecastPoint } from '../api.ts';
+import { api, CATEGORIES, SEVERITIES, TEAMS, type Alert, type AlertSummary, type ForecastPoint } from '../api.ts';
 import { BarList, LineChart } from '../components/charts.tsx';
 import { fmtInt, fmtPct, riskBand } from '../format.ts';
 import { devicePath, Link } from '../router.tsx';
@@ -17,6 +17,18 @@ const BAND_QUERY: Record<string, string> = { '0-29': 'maxRisk=29', '30-59': 'min
 /** The most alerts one request returns. */
 const ALERT_LIMIT = 10_000;
 
+/** The open-alert counts from a list of alerts: for servers without /api/alerts/summary. */
+export function summarize(alerts: readonly Alert[]): AlertSummary {
+  const s: AlertSummary = { bySeverity: {}, byTeam: {}, open: 0 };
+  for (const a of alerts) {
+    if (a.status === 'resolved') continue;
+    s.open++;
+    s.bySeverity[a.severity] = (s.bySeverity[a.severity] ?? 0) + 1;
+    for (const t of a.teams) s.byTeam[t] = (s.byTeam[t] ?? 0) + 1;
+  }
+  return s;
+}
+
 export function forecastLabel(p: ForecastPoint, i: number): string {
   return i === 0 ? 'today' : p.date.slice(0, 7);
 }
@@ -24,7 +36,8 @@ export function forecastLabel(p: ForecastPoint, i: number): string {
 export function OverviewPage() {
   const risk = useData(() => api.riskReport(), []);
   const forecast = useData(() => api.eolForecast(), []);
-  const alerts = useData(() => api.alerts({ limit: ALERT_LIMIT }), []);
+  // The server counts (cheap at any size); older servers send the alerts to count here.
+  const alerts = useData(async () => (await api.alertSummary()) ?? summarize(await api.alerts({ limit: ALERT_LIMIT })), []);
   const ready = !risk.loading && !forecast.loading && !alerts.loading;
 
   useEffect(() => {
@@ -124,8 +137,7 @@ export function OverviewPage() {
         <section className="card span-6" aria-labelledby="ov-alerts" aria-busy={alerts.loading}>
           <h2 id="ov-alerts">Open alerts by severity and team</h2>
           <Panel loading={alerts.loading} error={alerts.error}>
-            <AlertMatrix alerts={alerts.data ?? []} />
-            {alerts.data?.length === ALERT_LIMIT && <p className="muted">Counted over the newest {fmtInt(ALERT_LIMIT)} alerts.</p>}
+            {alerts.data !== undefined && <AlertCounts summary={alerts.data} />}
           </Panel>
         </section>
 
@@ -178,53 +190,56 @@ function Panel({ loading, error, children }: { loading: boolean; error: Error | 
   return <>{children}</>;
 }
 
-/** Open (not resolved) alerts counted by severity × owning team; each count opens the filtered queue. */
-export function AlertMatrix({ alerts }: { alerts: Alert[] }) {
-  const open = alerts.filter((a) => a.status !== 'resolved');
-  const teams = [...new Set([...TEAMS, ...open.flatMap((a) => a.teams)])];
-  const count = (sev: string, team?: string) => open.filter((a) => a.severity === sev && (team === undefined || a.teams.includes(team))).length;
-  const link = (sev: string, team?: string) => `/alerts?severity=${sev}${team !== undefined ? `&team=${encodeURIComponent(team)}` : ''}`;
+/** Open alerts by severity and by owning team; each count opens the filtered queue. */
+export function AlertCounts({ summary }: { summary: AlertSummary }) {
+  const teams = [...new Set([...TEAMS, ...Object.keys(summary.byTeam)])];
+  const count = (n: number, to: string) => (n > 0 ? <Link to={to}>{fmtInt(n)}</Link> : '0');
   return (
-    <table aria-label="Open alerts by severity and team">
-      <thead>
-        <tr>
-          <th scope="col">Severity</th>
-          {teams.map((t) => (
-            <th scope="col" key={t} className="num">
-              {t}
+    <div className="grid">
+      <table className="span-6" aria-label="Open alerts by severity">
+        <thead>
+          <tr>
+            <th scope="col">Severity</th>
+            <th scope="col" className="num">
+              Open
             </th>
-          ))}
-          <th scope="col" className="num">
-            All
-          </th>
-        </tr>
-      </thead>
-      <tbody>
-        {SEVERITIES.map((s) => (
-          <tr key={s}>
-            <th scope="row">
-              <span className={`badge sev-${s}`}>{s}</span>
-            </th>
-            {teams.map((t) => (
-              <td key={t} className="num">
-                {count(s, t) > 0 ? <Link to={link(s, t)}>{count(s, t)}</Link> : 0}
-              </td>
-            ))}
-            <td className="num">{count(s) > 0 ? <Link to={link(s)}>{count(s)}</Link> : 0}</td>
           </tr>
-        ))}
-      </tbody>
-      <tfoot>
-        <tr>
-          <th scope="row">Open</th>
-          {teams.map((t) => (
-            <td key={t} className="num">
-              {open.filter((a) => a.teams.includes(t)).length}
-            </td>
+        </thead>
+        <tbody>
+          {SEVERITIES.map((s) => (
+            <tr key={s}>
+              <th scope="row">
+                <span className={`badge sev-${s}`}>{s}</span>
+              </th>
+              <td className="num">{count(summary.bySeverity[s] ?? 0, `/alerts?severity=${s}`)}</td>
+            </tr>
           ))}
-          <td className="num">{open.length}</td>
-        </tr>
-      </tfoot>
-    </table>
+        </tbody>
+        <tfoot>
+          <tr>
+            <th scope="row">All open</th>
+            <td className="num">{count(summary.open, '/alerts')}</td>
+          </tr>
+        </tfoot>
+      </table>
+      <table className="span-6" aria-label="Open alerts by team">
+        <thead>
+          <tr>
+            <th scope="col">Team</th>
+            <th scope="col" className="num">
+              Open
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {teams.map((t) => (
+            <tr key={t}>
+              <th scope="row">{t}</th>
+              <td className="num">{count(summary.byTeam[t] ?? 0, `/alerts?team=${encodeURIComponent(t)}`)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }
