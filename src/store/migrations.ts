@@ -146,6 +146,51 @@ const traffic = (real: string, big: string): string[] => [
   'CREATE INDEX alerts_severity_first_seen ON alerts (severity, first_seen, id)',
 ];
 
+/**
+ * The device list is read far more than written: the table lists and filters scan becomes narrow
+ * (the documents, several KB each, move to device_docs), with indexes in the orders the list sorts
+ * by, and a trigram index for search on any identity field (FTS5 in SQLite, pg_trgm in PostgreSQL).
+ * `seq` is a stable row number the SQLite search index is keyed by.
+ */
+const narrowDevices = (dialect: 'sqlite' | 'postgres'): string[] => {
+  const real = dialect === 'sqlite' ? 'REAL' : 'DOUBLE PRECISION';
+  const columns = 'id, category, criticality, vendor, model, type, os, eol_state, risk, first_seen, last_seen, vlan, kev, eol_at, search, list';
+  return [
+    'CREATE TABLE device_docs (id TEXT PRIMARY KEY, data TEXT NOT NULL)',
+    'INSERT INTO device_docs (id, data) SELECT id, data FROM devices',
+    `CREATE TABLE devices_v5 (
+       seq ${dialect === 'sqlite' ? 'INTEGER PRIMARY KEY AUTOINCREMENT' : 'BIGSERIAL PRIMARY KEY'},
+       id TEXT NOT NULL UNIQUE,
+       category TEXT NOT NULL,
+       criticality TEXT NOT NULL,
+       vendor TEXT,
+       model TEXT,
+       type TEXT,
+       os TEXT,
+       eol_state TEXT NOT NULL,
+       risk INTEGER NOT NULL,
+       first_seen ${real} NOT NULL,
+       last_seen ${real} NOT NULL,
+       vlan INTEGER,
+       kev INTEGER,
+       eol_at ${real},
+       search TEXT NOT NULL,
+       list TEXT
+     )`,
+    `INSERT INTO devices_v5 (${columns}) SELECT ${columns} FROM devices ORDER BY id`,
+    'DROP TABLE devices',
+    'ALTER TABLE devices_v5 RENAME TO devices',
+    'CREATE INDEX devices_risk ON devices (risk DESC, id)',
+    'CREATE INDEX devices_category ON devices (category, id)',
+    'CREATE INDEX devices_vendor ON devices (vendor, id)',
+    'CREATE INDEX devices_last_seen ON devices (last_seen, id)',
+    'CREATE INDEX devices_vlan ON devices (vlan)',
+    ...(dialect === 'sqlite'
+      ? ["CREATE VIRTUAL TABLE device_search USING fts5(search, tokenize = 'trigram')", 'INSERT INTO device_search (rowid, search) SELECT seq, search FROM devices']
+      : ['CREATE EXTENSION IF NOT EXISTS pg_trgm', 'CREATE INDEX devices_search ON devices USING gin (search gin_trgm_ops)']),
+  ];
+};
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -170,5 +215,11 @@ export const MIGRATIONS: readonly Migration[] = [
     description: 'device list columns and addresses, traffic summaries, learnt models, ingested files, alert list indexes',
     sqlite: traffic('REAL', 'INTEGER'),
     postgres: traffic('DOUBLE PRECISION', 'BIGINT'),
+  },
+  {
+    version: 5,
+    description: 'narrow device table (documents apart), list-order indexes, trigram search index',
+    sqlite: narrowDevices('sqlite'),
+    postgres: narrowDevices('postgres'),
   },
 ];

@@ -10,14 +10,32 @@ import { SqlStore } from './store.ts';
 class SqliteEngine implements SqlEngine {
   readonly dialect = 'sqlite' as const;
   private depth = 0;
+  // The store builds its SQL from a few templates: compiling each once saves most of a small query.
+  private readonly statements = new Map<string, Database.Statement>();
   constructor(private readonly db: Database.Database) {}
 
+  private prepare(sql: string): Database.Statement {
+    let st = this.statements.get(sql);
+    if (st === undefined) {
+      st = this.db.prepare(sql);
+      if (this.statements.size >= 500) this.statements.clear();
+      this.statements.set(sql, st);
+    }
+    return st;
+  }
+
   async run(sql: string, params: readonly unknown[] = []): Promise<void> {
-    this.db.prepare(sql).run(...(params as unknown[]));
+    this.prepare(sql).run(...(params as unknown[]));
   }
 
   async all(sql: string, params: readonly unknown[] = []): Promise<Row[]> {
-    return this.db.prepare(sql).all(...(params as unknown[])) as Row[];
+    const st = this.prepare(sql);
+    // A statement that returns no rows (DDL, a plain INSERT) cannot be asked for them.
+    if (!st.reader) {
+      st.run(...(params as unknown[]));
+      return [];
+    }
+    return st.all(...(params as unknown[])) as Row[];
   }
 
   async transaction<T>(fn: (tx: SqlEngine) => Promise<T>): Promise<T> {

@@ -8,6 +8,7 @@ import { assessedDevice, riskOf } from '../../test/helpers/devices.ts';
 import type { AssessedDevice } from '../inventory/inventory.ts';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import Database from 'better-sqlite3';
 import { postgresUrl } from '../../test/helpers/postgres.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -272,4 +273,22 @@ test('SQLite: a kill -9 in the middle of ingest loses nothing committed', async 
   assert.ok(n > 1, 'batches committed before the kill are there');
   assert.equal((n - 1) % 200, 0, 'no half batch: each batch is all there or not at all');
   await again.close();
+});
+
+test('SQLite: a store written at schema v4 upgrades to v5 with its devices intact and searchable', async () => {
+  const file = join(dir, 'v4.db');
+  const db = new Database(file);
+  db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at REAL NOT NULL)');
+  for (const m of MIGRATIONS.filter((x) => x.version <= 4)) {
+    for (const sql of m.sqlite) db.exec(sql);
+    db.prepare('INSERT INTO schema_migrations VALUES (?, 0)').run(m.version);
+  }
+  const old = device('mac:00:1b:2c:00:00:99', { hostnames: ['OLD-CT'] });
+  db.prepare("INSERT INTO devices (id, category, criticality, eol_state, risk, first_seen, last_seen, search, data) VALUES (?, 'imaging', 'diagnostic', 'eol', 40, 1, 2, 'mac:00:1b:2c:00:00:99 old-ct', ?)").run(old.id, JSON.stringify(old));
+  db.close();
+  const s = await openSqliteStore(file);
+  assert.equal((await s.device(old.id))?.hostnames[0], 'OLD-CT');
+  const found = await s.devices({ search: 'old-ct' });
+  assert.deepEqual(found.items.map((d) => [d.id, d.hostnames[0]]), [[old.id, 'OLD-CT']], 'a row without the list column falls back to its document');
+  await s.close();
 });

@@ -212,13 +212,15 @@ export class SqlStore {
     await this.engine.transaction(async (tx) => {
       for (const d of devices) {
         const list: ListColumns = { ips: d.ips, macs: d.macs, hostnames: d.hostnames };
-        await tx.run(
-          `INSERT INTO devices (id, category, criticality, vendor, model, type, os, eol_state, risk, first_seen, last_seen, vlan, kev, eol_at, search, list, data)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        const search = searchText(d);
+        const written = await tx.all(
+          `INSERT INTO devices (id, category, criticality, vendor, model, type, os, eol_state, risk, first_seen, last_seen, vlan, kev, eol_at, search, list)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT (id) DO UPDATE SET category = excluded.category, criticality = excluded.criticality, vendor = excluded.vendor,
              model = excluded.model, type = excluded.type, os = excluded.os, eol_state = excluded.eol_state, risk = excluded.risk,
              first_seen = ${least}(devices.first_seen, excluded.first_seen), last_seen = ${greatest}(devices.last_seen, excluded.last_seen),
-             vlan = excluded.vlan, kev = excluded.kev, eol_at = excluded.eol_at, search = excluded.search, list = excluded.list, data = excluded.data`,
+             vlan = excluded.vlan, kev = excluded.kev, eol_at = excluded.eol_at, search = excluded.search, list = excluded.list
+           RETURNING seq`,
           [
             d.id,
             d.category.value,
@@ -234,11 +236,16 @@ export class SqlStore {
             d.vlan ?? null,
             d.vulnerabilities.some((v) => v.kev) ? 1 : 0,
             eolAtColumn(allEolAt(d.os?.releases ?? [])),
-            searchText(d),
+            search,
             JSON.stringify(list),
-            JSON.stringify(d),
           ],
         );
+        await tx.run('INSERT INTO device_docs (id, data) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET data = excluded.data', [d.id, JSON.stringify(d)]);
+        if (this.engine.dialect === 'sqlite') {
+          const seq = written[0]?.seq;
+          await tx.run('DELETE FROM device_search WHERE rowid = ?', [seq]);
+          await tx.run('INSERT INTO device_search (rowid, search) VALUES (?, ?)', [seq, search]);
+        }
         await tx.run('DELETE FROM device_ips WHERE device_id = ?', [d.id]);
         for (const ip of d.ips) await tx.run('INSERT INTO device_ips (device_id, ip, ip4) VALUES (?, ?, ?)', [d.id, ip, ipv4ToNumber(ip) ?? null]);
       }
@@ -250,8 +257,15 @@ export class SqlStore {
     const where: string[] = [];
     const params: unknown[] = [];
     if (q.search !== undefined && q.search !== '') {
-      where.push("search LIKE ? ESCAPE '\\'");
-      params.push(likePattern(q.search));
+      if (this.engine.dialect === 'sqlite' && !/[%_\\]/.test(q.search)) {
+        // The FTS5 trigram index answers LIKE '%…%' (it cannot take an ESCAPE clause: wildcards
+        // typed in a search go the plain way below).
+        where.push('devices.seq IN (SELECT rowid FROM device_search WHERE search LIKE ?)');
+        params.push(`%${q.search.toLowerCase()}%`);
+      } else {
+        where.push("search LIKE ? ESCAPE '\\'");
+        params.push(likePattern(q.search));
+      }
     }
     if (q.category !== undefined) {
       where.push('category = ?');
@@ -280,7 +294,7 @@ export class SqlStore {
     if (q.subnet !== undefined && q.subnet !== '') {
       const r = ipv4Range(q.subnet);
       if (r === undefined) throw new RangeError(`subnet ${q.subnet} is not an IPv4 CIDR block (like 10.2.0.0/16)`);
-      where.push('id IN (SELECT device_id FROM device_ips WHERE ip4 BETWEEN ? AND ?)');
+      where.push('devices.id IN (SELECT device_id FROM device_ips WHERE ip4 BETWEEN ? AND ?)');
       params.push(r.first, r.last);
     }
     if (q.vlan !== undefined) {
@@ -300,7 +314,9 @@ export class SqlStore {
     const offset = Math.max(0, q.offset ?? 0);
     // Rows written before the list columns existed carry their lists only in the document.
     const rows = await this.engine.all(
-      `SELECT id, category, criticality, vendor, model, type, os, eol_state, risk, first_seen, last_seen, vlan, list, CASE WHEN list IS NULL THEN data END AS data FROM devices ${clause} ORDER BY ${sort} ${order}, id ASC LIMIT ? OFFSET ?`,
+      `SELECT id, category, criticality, vendor, model, type, os, eol_state, risk, first_seen, last_seen, vlan, list,
+         CASE WHEN list IS NULL THEN (SELECT data FROM device_docs WHERE device_docs.id = devices.id) END AS data
+       FROM devices ${clause} ORDER BY ${sort} ${order}, id ASC LIMIT ? OFFSET ?`,
       [...params, limit, offset],
     );
     return {
@@ -361,7 +377,10 @@ export class SqlStore {
     // Keyset pagination on id: every page is an index seek, however deep.
     let after = '';
     for (;;) {
-      const rows = await this.engine.all(`SELECT id, data FROM devices ${clause === '' ? 'WHERE' : `${clause} AND`} id > ? ORDER BY id LIMIT ?`, [...params, after, page]);
+      const rows = await this.engine.all(
+        `SELECT devices.id AS id, device_docs.data AS data FROM devices JOIN device_docs ON device_docs.id = devices.id ${clause === '' ? 'WHERE' : `${clause} AND`} devices.id > ? ORDER BY devices.id LIMIT ?`,
+        [...params, after, page],
+      );
       for (const r of rows) yield parseJson(r.data) as AssessedDevice;
       if (rows.length < page) return;
       after = String(rows[rows.length - 1]?.id);
@@ -369,7 +388,7 @@ export class SqlStore {
   }
 
   async device(id: string): Promise<AssessedDevice | undefined> {
-    const rows = await this.engine.all('SELECT data FROM devices WHERE id = ?', [id]);
+    const rows = await this.engine.all('SELECT data FROM device_docs WHERE id = ?', [id]);
     return rows[0] === undefined ? undefined : (parseJson(rows[0].data) as AssessedDevice);
   }
 
