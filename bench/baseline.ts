@@ -19,12 +19,12 @@ import { detectRecon } from '../src/assess/recon.ts';
 import { AnalysisState } from '../src/cli/pipeline.ts';
 
 const { values: args } = parseArgs({
-  options: { devices: { type: 'string', default: '100' }, days: { type: 'string', default: '3' }, seed: { type: 'string', default: 'baseline' }, 'attacked-only': { type: 'boolean', default: false } },
+  options: { devices: { type: 'string', default: '100' }, days: { type: 'string', default: '3' }, seed: { type: 'string', default: 'baseline' }, 'attacked-only': { type: 'boolean', default: false }, 'show-unconfirmed': { type: 'boolean', default: false } },
 });
 const repo = resolve(import.meta.dirname, '..');
 
 interface Alert {
-  source: 'baseline' | 'recon';
+  source: 'baseline' | 'recon' | 'model';
   ips: string[];
   time: number;
   text: string;
@@ -53,7 +53,11 @@ async function run(incidents: string): Promise<{ truth: Truth; alerts: Alert[]; 
   const alerts: Alert[] = [
     ...a.behaviour.map((x) => ({ source: 'baseline' as const, ips: [...(ipsOf.get(x.device) ?? [])], time: x.time, text: x.text })),
     ...detectRecon(state.recon, { learnSeconds: 86400 }).map((f) => ({ source: 'recon' as const, ips: [f.client], time: f.from, text: f.why })),
+    ...a.anomalies.map((m) => ({ source: 'model' as const, ips: [m.host], time: m.time, text: m.text })),
   ];
+  const corroborated = a.behaviour.filter((x) => x.model !== undefined).length;
+  console.error(`${incidents}: ${a.behaviour.length} baseline alerts (${corroborated} corroborated by the online model), ${a.anomalies.length} model alerts alone, ${a.unconfirmedAnomalies.length} unconfirmed model alerts not raised`);
+  if (args['show-unconfirmed']) for (const m of a.unconfirmedAnomalies) console.error(`  unconfirmed: ${m.text.slice(0, 200)}`);
   return { truth, alerts, devices: truth.devices.length };
 }
 
@@ -64,14 +68,23 @@ function ipsOfTruth(truth: Truth, id: string): string[] {
 const clean = process.argv.includes('--attacked-only') ? { truth: undefined, alerts: [] as Alert[], devices: 1 } : await run('none');
 const attacked = await run('all');
 const days = Number(args.days) - 1;
+const perDay = (n: number, devices: number) => ((n / devices) * 100) / days;
 
-console.log(`\nBehaviour baseline + reconnaissance on a simulated hospital: ${attacked.devices} devices, ${args.days} days (the first learns), seed ${args.seed}\n`);
+console.log(`\nBehaviour baseline + online model + reconnaissance on a simulated hospital: ${attacked.devices} devices, ${args.days} days (the first learns), seed ${args.seed}\n`);
 console.log('| incident | found by | time to detect | alert |');
 console.log('|---|---|---:|---|');
 const used = new Set<Alert>();
 let found = 0;
+const foundBy = new Map<Alert['source'], string[]>();
 for (const i of attacked.truth.incidents) {
   const who = new Set(ipsOfTruth(attacked.truth, i.attacker));
+  // An alert on a victim during the incident (a server answering a scan with resets) is about the
+  // incident: neither a finding (it does not name the attacker) nor a false alert.
+  const victims = new Set(i.victims.flatMap((v) => ipsOfTruth(attacked.truth, v)));
+  for (const a of attacked.alerts) if (a.ips.some((ip) => victims.has(ip)) && a.time >= i.start - 300 && a.time <= i.end + 3600) used.add(a);
+  for (const src of ['baseline', 'recon', 'model'] as const) {
+    if (attacked.alerts.some((a) => a.source === src && a.ips.some((ip) => who.has(ip)) && a.time >= i.start - 300 && a.time <= i.end + 3600)) foundBy.set(src, [...(foundBy.get(src) ?? []), i.kind]);
+  }
   const hit = attacked.alerts
     .filter((a) => a.ips.some((ip) => who.has(ip)) && a.time >= i.start - 300 && a.time <= i.end + 3600)
     .sort((a, b) => a.time - b.time)[0];
@@ -84,7 +97,12 @@ for (const i of attacked.truth.incidents) {
   console.log(`| ${i.kind} | ${hit?.source ?? '—'} | ${hit !== undefined ? `${Math.max(0, hit.time - i.start).toFixed(0)} s` : '—'} | ${hit !== undefined ? hit.text.slice(0, 110).replace(/\|/g, '/') : 'not found'} |`);
 }
 const falseAttacked = attacked.alerts.filter((a) => !used.has(a));
-const perDay = (n: number, devices: number) => ((n / devices) * 100) / days;
 console.log(`\nFound ${found} of ${attacked.truth.incidents.length} incidents.`);
+for (const [src, kinds] of foundBy) console.log(`  by ${src}: ${kinds.length} (${kinds.join(', ')})`);
+for (const src of ['baseline', 'recon', 'model'] as const) {
+  const c = clean.alerts.filter((a) => a.source === src).length;
+  const f = falseAttacked.filter((a) => a.source === src).length;
+  console.log(`  false alerts from ${src}: ${c} clean (${perDay(c, clean.devices).toFixed(2)}/100 devices/day), ${f} attacked (${perDay(f, attacked.devices).toFixed(2)})`);
+}
 console.log(`False alerts: ${clean.alerts.length} on the hospital without incidents (${perDay(clean.alerts.length, clean.devices).toFixed(2)} per 100 devices per day), ${falseAttacked.length} besides the incidents on the attacked one (${perDay(falseAttacked.length, attacked.devices).toFixed(2)} per 100 devices per day).`);
-for (const a of [...clean.alerts, ...falseAttacked].slice(0, 10)) console.log(`  false: ${a.text.slice(0, 160)}`);
+for (const a of [...clean.alerts, ...falseAttacked].slice(0, 12)) console.log(`  false (${a.source}): ${a.text.slice(0, 200)}`);

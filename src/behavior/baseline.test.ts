@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BaselineLedger, detectBaselineDeviations, type BaselineDevice } from './baseline.ts';
+import { BaselineLedger, baselineParts, detectBaselineDeviations, mergeBaselineParts, type BaselineDevice } from './baseline.ts';
 import type { FlowRecord } from '../flow/flow.ts';
 
 const H = 3600;
@@ -122,4 +122,21 @@ test('a snapshot through JSON judges exactly as the ledger that wrote it, and ke
   const small = new BaselineLedger({ hoursPerAddress: 24 });
   for (let h = 0; h < 100; h++) small.flow(bulk('10.1.0.11', '10.6.0.10', 104, T0 + h * H, 1e6));
   assert.equal(small.toJSON().volume[0]![1].length, 24);
+});
+
+test('stored per device and merged back after a restart, a ledger judges as before — a newcomer still starts from its group', () => {
+  const { ledger, devices } = busyHospital();
+  ledger.flow(flow('10.1.0.11', '10.1.0.12', 445, T0 + 30 * H, 'smb'));
+  ledger.flow(flow('10.9.9.9', '10.6.0.10', 80, T0 + 31 * H));
+  const parts = baselineParts(ledger, devices);
+  assert.deepEqual(parts.map((p) => p.subject).sort(), ['baseline:rest', 'device:ct1', 'device:ct2', 'device:ct3', 'device:dc', 'device:pacs']);
+  assert.ok(parts.find((p) => p.subject === 'device:ct3')!.data.clients.every((c) => c[0] === '10.1.0.13'));
+  const back = mergeBaselineParts(parts.map((p) => JSON.parse(JSON.stringify(p.data)) as typeof p.data));
+  assert.deepEqual(detectBaselineDeviations(back, devices), detectBaselineDeviations(ledger, devices));
+  // A CT scanner first seen after the restart: its group (rebuilt from the stored members) covers its habits.
+  const ct4 = { id: 'ct4', ips: ['10.1.0.14'], name: 'CT-04', group: 'CT scanner' };
+  back.flow(bulk('10.1.0.14', '10.6.0.10', 104, T0 + 46 * H, 100e6));
+  back.flow(bulk('10.1.0.14', '10.6.0.10', 104, T0 + 47 * H, 3e9));
+  const alerts = detectBaselineDeviations(back, [...devices, ct4]).filter((a) => a.device === 'ct4');
+  assert.deepEqual(alerts.map((a) => a.kind), ['volume']);
 });

@@ -220,7 +220,11 @@ export interface BaselineAlert {
   time: number;
   /** What was new: "tcp/445 (smb) to 10.60.1.15". */
   what: string[];
+  /** When each `what` happened. */
+  times: number[];
   text: string;
+  /** The online model's view of the same minutes, when it saw them as anomalous too (see combine.ts). */
+  model?: { score: number; threshold: number; from: number; time: number; words: string[] };
 }
 
 export interface BaselineOptions {
@@ -274,9 +278,12 @@ export function detectBaselineDeviations(ledger: BaselineLedger, devices: readon
   const raise = (kind: BaselineAlert['kind'], d: BaselineDevice, time: number, what: string) => {
     const k = `${kind}|${d.id}`;
     let a = alerts.get(k);
-    if (a === undefined) alerts.set(k, (a = { kind, device: d.id, time, what: [], text: '' }));
+    if (a === undefined) alerts.set(k, (a = { kind, device: d.id, time, what: [], times: [], text: '' }));
     if (time < a.time) a.time = time;
-    if (a.what.length < 12 && !a.what.includes(what)) a.what.push(what);
+    if (a.what.length < 12 && !a.what.includes(what)) {
+      a.what.push(what);
+      a.times.push(time);
+    }
   };
 
   for (const d of devices) {
@@ -438,4 +445,57 @@ function detectVolume(
       if (!remarkable) hist.push({ h, out: v.out, conns: v.conns });
     }
   }
+}
+
+// ---- persistence per device -----------------------------------------------------------------------
+
+/** One stored piece of a ledger: a device's addresses ("device:<id>"), or the rest ("baseline:rest"). */
+export interface BaselinePart {
+  subject: string;
+  kind: 'baseline';
+  data: BaselineSnapshot;
+}
+
+/**
+ * The ledger cut into pieces a store can keep per device: each device's addresses (edges, first
+ * sighting, hours) under "device:<id>", and every other address with the capture span under
+ * "baseline:rest". A peer group's baseline is its members' learning period, so it is rebuilt from
+ * their pieces at judgement: a device first seen after a restart still starts from its group's.
+ */
+export function baselineParts(ledger: BaselineLedger, devices: ReadonlyArray<{ id: string; ips: readonly string[] }>): BaselinePart[] {
+  const all = ledger.toJSON();
+  const owner = new Map<string, string>();
+  for (const d of devices) for (const ip of d.ips) owner.set(ip, `device:${d.id}`);
+  const parts = new Map<string, BaselineSnapshot>();
+  const part = (ip: string): BaselineSnapshot => {
+    const subject = owner.get(ip) ?? 'baseline:rest';
+    let p = parts.get(subject);
+    if (p === undefined) parts.set(subject, (p = { ...all, first: null, last: null, dropped: 0, clients: [], seen: [], volume: [] }));
+    return p;
+  };
+  const rest = part('');
+  rest.first = all.first;
+  rest.last = all.last;
+  rest.dropped = all.dropped;
+  for (const c of all.clients) part(c[0]).clients.push(c);
+  for (const s of all.seen) part(s[0]).seen.push(s);
+  for (const v of all.volume) part(v[0]).volume.push(v);
+  return [...parts].map(([subject, data]) => ({ subject, kind: 'baseline', data }));
+}
+
+/** One ledger from stored pieces (see `baselineParts`); the first piece's limits apply. */
+export function mergeBaselineParts(parts: readonly BaselineSnapshot[]): BaselineLedger {
+  const first = parts[0];
+  if (first === undefined) return new BaselineLedger();
+  const lo = parts.map((p) => p.first).filter((x): x is number => x !== null);
+  const hi = parts.map((p) => p.last).filter((x): x is number => x !== null);
+  return BaselineLedger.fromJSON({
+    ...first,
+    first: lo.length > 0 ? Math.min(...lo) : null,
+    last: hi.length > 0 ? Math.max(...hi) : null,
+    dropped: parts.reduce((s, p) => s + p.dropped, 0),
+    clients: parts.flatMap((p) => p.clients),
+    seen: parts.flatMap((p) => p.seen),
+    volume: parts.flatMap((p) => p.volume),
+  });
 }

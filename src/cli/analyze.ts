@@ -71,7 +71,7 @@ async function analyzeSource(source: ByteSource, name: string, o: AnalyzeOptions
   const out = process.stdout;
   const hosts = o.hosts !== undefined ? new HostIndex() : undefined;
   // The inventory, reconnaissance and behaviour are the pipeline's (the same as serve and reports run).
-  const state = o.inventory !== false ? new AnalysisState() : undefined;
+  const state = o.inventory !== false ? new AnalysisState(o.learn !== undefined ? { learn: o.learn } : {}) : undefined;
   const fed = state?.sensorOptions();
   let flowsOut: WriteStream | undefined;
   if (o.flows !== undefined) flowsOut = createWriteStream(o.flows);
@@ -149,7 +149,10 @@ async function analyzeSource(source: ByteSource, name: string, o: AnalyzeOptions
   }
   if (writeJson) for (const r of reconFindings) out.write(`${JSON.stringify({ type: 'recon', ...r })}\n`);
   if (writeJson) for (const b of behaviour) out.write(`${JSON.stringify({ type: 'behaviour', alert: b })}\n`);
-  const invText = !writeJson && inv !== undefined ? `${formatInventory(inv, o.devices ?? 40)}\n\n${formatFindings(inv, reconFindings, behaviour, learning)}` : '';
+  const anomalies = analysis?.anomalies ?? [];
+  if (writeJson) for (const m of anomalies) out.write(`${JSON.stringify({ type: 'anomaly', alert: m })}\n`);
+  if (writeJson) for (const m of analysis?.unconfirmedAnomalies ?? []) out.write(`${JSON.stringify({ type: 'anomaly', unconfirmed: true, alert: m })}\n`);
+  const invText = !writeJson && inv !== undefined ? `${formatInventory(inv, o.devices ?? 40)}\n\n${formatFindings(inv, reconFindings, behaviour, learning, anomalies)}` : '';
   const summary = `${hostText}${invText}${formatReport(report, seconds)}\n`;
   if (writeJson) {
     out.write(`${JSON.stringify({ type: 'summary', source: name, seconds, ...report })}\n`);

@@ -5,6 +5,7 @@ import type { SensorReport } from '../sensor/sensor.ts';
 import type { Inventory } from '../inventory/inventory.ts';
 import type { ReconFinding } from '../assess/recon.ts';
 import type { BaselineAlert } from '../behavior/baseline.ts';
+import type { WindowAlert } from '../behavior/window.ts';
 
 export function formatHosts(total: number, shown: HostSummary[], maxLines = 10): string {
   const lines: string[] = [];
@@ -125,7 +126,7 @@ export function formatInventory(inv: Inventory, max = 40): string {
 }
 
 /** Findings that are not about one device's identity: hosts probing devices (and, per device, leaks). */
-export function formatFindings(inv: Inventory, recon: readonly ReconFinding[], behaviour: readonly BaselineAlert[] = [], learning?: { span: number; learn: number }): string {
+export function formatFindings(inv: Inventory, recon: readonly ReconFinding[], behaviour: readonly BaselineAlert[] = [], learning?: { span: number; learn: number }, anomalies: readonly WindowAlert[] = []): string {
   const lines: string[] = [];
   const name = (ip: string): string => {
     const d = inv.devices.find((x) => x.ips.includes(ip));
@@ -173,6 +174,15 @@ export function formatFindings(inv: Inventory, recon: readonly ReconFinding[], b
       lines.push(`  ${new Date(b.time * 1000).toISOString().slice(0, 16).replace('T', ' ')}  ${b.text.length > 240 ? `${b.text.slice(0, 239)}…` : b.text}`);
     }
     if (behaviour.length > 15) lines.push(pc.dim(`  … ${behaviour.length - 15} more (--json)`));
+    lines.push('');
+  }
+  if (anomalies.length > 0) {
+    lines.push(pc.bold(`Behaviour, online model: ${anomalies.length} device-minute(s) unlike the learning period`));
+    for (const m of anomalies.slice(0, 10)) {
+      const text = `${name(m.host)}${m.text.slice(m.host.length)}`;
+      lines.push(`  ${new Date(m.time * 1000).toISOString().slice(0, 16).replace('T', ' ')}  ${text.length > 240 ? `${text.slice(0, 239)}…` : text}`);
+    }
+    if (anomalies.length > 10) lines.push(pc.dim(`  … ${anomalies.length - 10} more (--json)`));
     lines.push('');
   }
   return lines.length > 0 ? `${lines.join('\n')}\n` : '';

@@ -14,6 +14,10 @@ import { BaselineLedger, detectBaselineDeviations, LEARN_SECONDS, type BaselineA
 import type { Severity } from '../assess/finding.ts';
 import type { NewAlert } from '../store/store.ts';
 import { TrafficLedger, deviceTraffic, type DeviceTrafficRow } from '../flow/traffic.ts';
+import { WindowModel, type WindowAlert } from '../behavior/window.ts';
+import { combineBehaviour } from '../behavior/combine.ts';
+import { fillPacketInput } from '../behavior/anomaly.ts';
+import { newPacketInput } from '../behavior/incstats.ts';
 
 export interface Analysis {
   run: RunResult;
@@ -22,7 +26,14 @@ export interface Analysis {
   behaviour: BaselineAlert[];
   /** Flows summarised per device, hour, peer and service (when the state keeps them: the server). */
   traffic: DeviceTrafficRow[];
+  /** The online model's alerts strong enough to raise alone (per device and minute; see behavior/window.ts, combine.ts). */
+  anomalies: WindowAlert[];
+  /** Its other anomalous minutes, neither corroborating a baseline alert nor strong: not raised. */
+  unconfirmedAnomalies: WindowAlert[];
 }
+
+/** Online-model alerts kept between judgements (the model rate-limits per host; this caps the rest). */
+const MAX_ANOMALIES = 10_000;
 
 export interface AnalyseOptions {
   asOf?: Date;
@@ -40,9 +51,19 @@ export class AnalysisState {
   readonly baseline = new BaselineLedger();
   /** Only the server keeps traffic summaries (for device pages); `vigil analyze` has no use for them. */
   readonly traffic: TrafficLedger | undefined;
+  /** The online model: learns over the same period as the baseline, then scores each device's minutes. */
+  readonly windows: WindowModel;
+  readonly anomalies: WindowAlert[] = [];
+  anomaliesDropped = 0;
+  private readonly input = newPacketInput();
 
-  constructor(o: { traffic?: boolean } = {}) {
+  constructor(o: { traffic?: boolean; learn?: number; windows?: WindowModel } = {}) {
     this.traffic = o.traffic === true ? new TrafficLedger() : undefined;
+    this.windows = o.windows ?? new WindowModel({ learnSeconds: o.learn ?? LEARN_SECONDS });
+    this.windows.onAlert = (a) => {
+      if (this.anomalies.length < MAX_ANOMALIES) this.anomalies.push(a);
+      else this.anomaliesDropped++;
+    };
   }
 
   sensorOptions(): SensorOptions {
@@ -59,6 +80,10 @@ export class AnalysisState {
         this.baseline.flow(f);
         this.traffic?.flow(f);
       },
+      onPacket: (p) => {
+        fillPacketInput(p, this.input);
+        this.windows.packet(this.input);
+      },
     };
   }
 
@@ -71,7 +96,7 @@ export class AnalysisState {
 
   judge(run: RunResult, o: AnalyseOptions = {}): Analysis {
     const inventory = assessInventory(this.builder.devices(), loadKnowledge(o.knowledgeDir !== undefined ? { knowledgeDir: o.knowledgeDir } : {}), o.asOf ?? new Date());
-    const behaviour = detectBaselineDeviations(
+    const baselineAlerts = detectBaselineDeviations(
       this.baseline,
       inventory.devices
         .filter((d) => d.ips.length > 0)
@@ -79,12 +104,18 @@ export class AnalysisState {
       { learnSeconds: o.learn ?? LEARN_SECONDS },
     );
     const traffic = this.traffic !== undefined ? deviceTraffic(this.traffic.rows(), inventory.devices) : [];
-    return { run, inventory, recon: detectRecon(this.recon), behaviour, traffic };
+    // Windows still open are scored now (at a live checkpoint, the minute in progress is scored in two parts).
+    this.windows.flush();
+    const byIp = new Map<string, string>();
+    for (const d of inventory.devices) for (const ip of d.ips) byIp.set(ip, d.id);
+    // The model corroborates the baseline, or raises alone when far above its threshold (combine.ts).
+    const combined = combineBehaviour(baselineAlerts, this.anomalies, (ip) => byIp.get(ip));
+    return { run, inventory, recon: detectRecon(this.recon), behaviour: combined.baseline, traffic, anomalies: combined.standalone, unconfirmedAnomalies: combined.unconfirmed };
   }
 }
 
 export async function analyse(source: ByteSource, o: AnalyseOptions & { onChunk?: (s: Sensor) => void; traffic?: boolean } = {}): Promise<Analysis> {
-  const state = new AnalysisState({ traffic: o.traffic === true });
+  const state = new AnalysisState({ traffic: o.traffic === true, ...(o.learn !== undefined ? { learn: o.learn } : {}) });
   const run = await runSensor(source, state.sensorOptions(), o.onChunk);
   return state.judge(run, o);
 }
@@ -99,7 +130,7 @@ function kevSeverity(d: AssessedDevice): Severity {
   return d.criticality === 'life-sustaining' ? 'critical' : d.criticality === 'diagnostic' ? 'high' : 'medium';
 }
 
-/** The alerts an analysis raises for people: serious leaks, known-exploited vulnerabilities, reconnaissance, behaviour. */
+/** The alerts an analysis raises for people: serious leaks, known-exploited vulnerabilities, reconnaissance, behaviour (baseline and online model). */
 export function alertsOf(a: Analysis): NewAlert[] {
   const out: NewAlert[] = [];
   const at = a.run.report.lastTime ?? Date.now() / 1000;
@@ -123,6 +154,12 @@ export function alertsOf(a: Analysis): NewAlert[] {
   for (const b of a.behaviour) {
     const d = a.inventory.devices.find((x) => x.id === b.device);
     out.push({ key: `behaviour|${b.device}|${b.kind}`, deviceId: b.device, kind: 'behaviour', severity: b.kind === 'new-device' ? 'medium' : d?.criticality === 'support' ? 'medium' : 'high', title: b.text.length > 200 ? `${b.text.slice(0, 199)}…` : b.text, detail: b, teams: teamsFor(d), at: b.time });
+  }
+  for (const m of a.anomalies) {
+    // The model's evidence is statistical: medium, one open alert per device (the store folds repeats).
+    const d = byIp.get(m.host);
+    const text = `${d?.hostnames[0] ?? m.host}${m.text.slice(m.host.length)}`;
+    out.push({ key: `anomaly|${d?.id ?? m.host}`, deviceId: d?.id ?? null, kind: 'behaviour', severity: 'medium', title: text.length > 200 ? `${text.slice(0, 199)}…` : text, detail: m, teams: teamsFor(d), at: m.time });
   }
   return out;
 }

@@ -30,6 +30,8 @@ export interface SensorOptions {
   synDissectors?: readonly SynDissector[];
   onObservation?: (o: Observation) => void;
   onFlow?: (r: FlowRecord) => void;
+  /** Every decoded IP packet (the reused Packet: read it during the call, keep nothing). */
+  onPacket?: (p: Packet) => void;
   /** Emit every observation, not only the first of each (subject, attribute, value). */
   allObservations?: boolean;
   timeouts?: FlowTimeouts;
@@ -188,6 +190,7 @@ export class Sensor {
       return;
     }
     this.ipPackets++;
+    this.opts.onPacket?.(pkt);
     const flow = this.table.packet(pkt);
     const dir = this.table.dir;
     if (pkt.proto === IpProto.TCP) this.tcpPacket(flow, dir, pkt);
