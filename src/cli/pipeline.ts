@@ -48,7 +48,7 @@ export interface AnalyseOptions {
 export class AnalysisState {
   readonly builder = new InventoryBuilder();
   readonly recon = new ReconLedger();
-  readonly baseline = new BaselineLedger();
+  readonly baseline: BaselineLedger;
   /** Only the server keeps traffic summaries (for device pages); `vigil analyze` has no use for them. */
   readonly traffic: TrafficLedger | undefined;
   /** The online model: learns over the same period as the baseline, then scores each device's minutes. */
@@ -57,8 +57,10 @@ export class AnalysisState {
   anomaliesDropped = 0;
   private readonly input = newPacketInput();
 
-  constructor(o: { traffic?: boolean; learn?: number; windows?: WindowModel } = {}) {
+  /** `baseline` and `windows` resume learnt state (BaselineLedger.fromJSON / mergeBaselineParts, WindowModel.fromJSON). */
+  constructor(o: { traffic?: boolean; learn?: number; baseline?: BaselineLedger; windows?: WindowModel } = {}) {
     this.traffic = o.traffic === true ? new TrafficLedger() : undefined;
+    this.baseline = o.baseline ?? new BaselineLedger();
     this.windows = o.windows ?? new WindowModel({ learnSeconds: o.learn ?? LEARN_SECONDS });
     this.windows.onAlert = (a) => {
       if (this.anomalies.length < MAX_ANOMALIES) this.anomalies.push(a);
