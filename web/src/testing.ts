@@ -21,7 +21,8 @@ export function fakeApi(routes: Record<string, Handler | object>): FakeApi {
     calls.push({ method, path: url.pathname, query: url.search, body });
     const route = routes[`${method} ${url.pathname}`];
     if (route === undefined) return new Response(JSON.stringify({ error: 'no route' }), { status: 404, headers: { 'content-type': 'application/json' } });
-    const answer = typeof route === 'function' ? (route as Handler)({ method, url, body }) : route;
+    // A handler may answer later (a promise): tests of what happens while a request is on its way.
+    const answer: unknown = typeof route === 'function' ? await (route as Handler)({ method, url, body }) : route;
     // An answer with a numeric status is a response envelope; anything else is the JSON body itself.
     const envelope = answer !== null && typeof answer === 'object' && typeof (answer as { status?: unknown }).status === 'number';
     const r = (envelope ? answer : { body: answer }) as { status?: number; body?: unknown; type?: string };

@@ -99,3 +99,30 @@ test('the column chooser hides and shows columns', async () => {
   expect(screen.getByRole('columnheader', { name: /^Id/ })).toBeTruthy();
   localStorage.clear();
 });
+
+test('typing: one first-page request at a time; the text typed past while one is on its way is never asked for', async () => {
+  const gates: (() => void)[] = [];
+  api = fakeApi({
+    'GET /api/devices': async () => {
+      await new Promise<void>((open) => gates.push(open));
+      return { total: 1, items: [row(0)] };
+    },
+  });
+  const { container } = render(<Routed />);
+  await waitFor(() => expect(gates.length).toBe(1));
+  gates.shift()?.();
+  await waitFor(() => expect(screen.getByTestId('inventory-count').textContent).toBe('1 device'));
+  const search = screen.getByRole('searchbox', { name: 'Search' });
+  fireEvent.change(search, { target: { value: 'c' } });
+  await waitFor(() => expect(gates.length).toBe(1));
+  fireEvent.change(search, { target: { value: 'ct' } });
+  fireEvent.change(search, { target: { value: 'ct-' } });
+  await new Promise((r) => setTimeout(r, 20));
+  expect(gates.length).toBe(1);
+  gates.shift()?.();
+  await waitFor(() => expect(gates.length).toBe(1));
+  gates.shift()?.();
+  await waitFor(() => expect(container.querySelector('.inventory-scroll')?.getAttribute('data-state')).toBe('ready'));
+  expect(container.querySelector('.inventory-scroll')?.getAttribute('data-query')).toBe('{"search":"ct-"}');
+  expect(api.calls.filter((c) => c.path === '/api/devices').map((c) => new URLSearchParams(c.query).get('search'))).toEqual([null, 'c', 'ct-']);
+});

@@ -13,11 +13,8 @@ import { devicePath, Link, navigate } from '../router.tsx';
 /** Rows per request: a screenful is ~20, so a page covers a few screens of scrolling. */
 export const PAGE_SIZE = 200;
 const ROW_HEIGHT = 34;
-/**
- * How long typing must pause before a text filter asks the server: short, because an answer takes
- * ~60 ms at 50,000 devices and a late answer for an older text is dropped anyway.
- */
-const TYPING_PAUSE_MS = 60;
+/** A subnet is asked for after a pause in typing: "10.2." on the way to "10.2.0.0/16" is not one yet. */
+const SUBNET_PAUSE_MS = 300;
 
 interface Column {
   key: string;
@@ -107,12 +104,26 @@ export function InventoryPage({ query }: { query: URLSearchParams }) {
     setDraft(Object.fromEntries(Object.entries(applied).map(([k, v]) => [k, String(v)])));
   }, [key]); // eslint-disable-line react-hooks/exhaustive-deps
 
-  const fetchPage = useCallback(
-    (page: number) => {
-      if (inFlight.current.has(page)) return;
-      inFlight.current.add(page);
-      const mine = key;
-      api.devices({ ...applied, limit: PAGE_SIZE, offset: page * PAGE_SIZE }).then(
+  // What the requests are for: read when a request is sent, so a queued one asks for the newest filters.
+  const latest = useRef({ key, applied });
+  // One first-page request at a time: a filter asks at once, and while an answer is on its way only
+  // the newest filters wait for their turn (the ones typed past in between are never sent).
+  const firstBusy = useRef(false);
+  const firstWanted = useRef<string | null>(null);
+
+  const fetchPage = useCallback((page: number) => {
+    const { key: mine, applied: q } = latest.current;
+    if (page === 0) {
+      if (firstBusy.current) {
+        firstWanted.current = mine;
+        return;
+      }
+      firstBusy.current = true;
+    } else if (inFlight.current.has(page)) return;
+    inFlight.current.add(page);
+    api
+      .devices({ ...q, limit: PAGE_SIZE, offset: page * PAGE_SIZE })
+      .then(
         (r) => {
           if (generation.current !== mine) return;
           inFlight.current.delete(page);
@@ -127,19 +138,25 @@ export function InventoryPage({ query }: { query: URLSearchParams }) {
           setError(e instanceof Error ? e.message : String(e));
           setSettled(mine);
         },
-      );
-    },
-    [key], // eslint-disable-line react-hooks/exhaustive-deps
-  );
+      )
+      .finally(() => {
+        if (page !== 0) return;
+        firstBusy.current = false;
+        const next = firstWanted.current;
+        firstWanted.current = null;
+        if (next !== null && next !== mine && next === latest.current.key) fetchPage(0);
+      });
+  }, []);
 
   // New filters: start again from the top.
   useEffect(() => {
+    latest.current = { key, applied };
     generation.current = key;
     inFlight.current = new Set();
     setPages(new Map());
     if (scroller.current !== null) scroller.current.scrollTop = 0;
     fetchPage(0);
-  }, [key, fetchPage]);
+  }, [key]); // eslint-disable-line react-hooks/exhaustive-deps
 
   const rowCount = total ?? 0;
   const virtualizer = useVirtualizer({
@@ -159,7 +176,7 @@ export function InventoryPage({ query }: { query: URLSearchParams }) {
     for (let p = Math.floor(firstIndex / PAGE_SIZE); p <= Math.floor(lastIndex / PAGE_SIZE); p++) if (!pages.has(p)) fetchPage(p);
   }, [firstIndex, lastIndex, rowCount, pages, fetchPage]);
 
-  // Text filters wait for a pause in typing; choices apply at once.
+  // Filters apply as they are typed or chosen (the requests are coalesced above); a subnet waits for a pause.
   const debounce = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   const apply = (next: Record<string, string>, wait: number) => {
     clearTimeout(debounce.current);
@@ -234,7 +251,7 @@ export function InventoryPage({ query }: { query: URLSearchParams }) {
       <form className="filters" role="search" aria-label="Filter the inventory" onSubmit={(e) => e.preventDefault()}>
         <label>
           Search
-          <input type="search" name="search" placeholder="name, IP, MAC, vendor, model…" value={text('search')} onChange={(e) => change('search', e.target.value, TYPING_PAUSE_MS)} />
+          <input type="search" name="search" placeholder="name, IP, MAC, vendor, model…" value={text('search')} onChange={(e) => change('search', e.target.value)} />
         </label>
         <label>
           Category
@@ -249,11 +266,11 @@ export function InventoryPage({ query }: { query: URLSearchParams }) {
         </label>
         <label>
           Vendor
-          <input className="vendor" name="vendor" value={text('vendor')} onChange={(e) => change('vendor', e.target.value, TYPING_PAUSE_MS)} />
+          <input className="vendor" name="vendor" value={text('vendor')} onChange={(e) => change('vendor', e.target.value)} />
         </label>
         <label>
           OS
-          <input className="os" name="os" value={text('os')} onChange={(e) => change('os', e.target.value, TYPING_PAUSE_MS)} />
+          <input className="os" name="os" value={text('os')} onChange={(e) => change('os', e.target.value)} />
         </label>
         <label>
           EOL
@@ -266,19 +283,19 @@ export function InventoryPage({ query }: { query: URLSearchParams }) {
         </label>
         <label>
           Risk from
-          <input type="number" name="minRisk" min={0} max={100} value={text('minRisk')} onChange={(e) => change('minRisk', e.target.value, TYPING_PAUSE_MS)} />
+          <input type="number" name="minRisk" min={0} max={100} value={text('minRisk')} onChange={(e) => change('minRisk', e.target.value)} />
         </label>
         <label>
           Risk to
-          <input type="number" name="maxRisk" min={0} max={100} value={text('maxRisk')} onChange={(e) => change('maxRisk', e.target.value, TYPING_PAUSE_MS)} />
+          <input type="number" name="maxRisk" min={0} max={100} value={text('maxRisk')} onChange={(e) => change('maxRisk', e.target.value)} />
         </label>
         <label>
           VLAN
-          <input type="number" name="vlan" min={0} max={4095} value={text('vlan')} onChange={(e) => change('vlan', e.target.value, TYPING_PAUSE_MS)} />
+          <input type="number" name="vlan" min={0} max={4095} value={text('vlan')} onChange={(e) => change('vlan', e.target.value)} />
         </label>
         <label>
           Subnet
-          <input className="subnet" name="subnet" placeholder="10.2.0.0/16" value={text('subnet')} onChange={(e) => change('subnet', e.target.value, 300)} />
+          <input className="subnet" name="subnet" placeholder="10.2.0.0/16" value={text('subnet')} onChange={(e) => change('subnet', e.target.value, SUBNET_PAUSE_MS)} />
         </label>
         {Object.keys(applied).some((k) => k !== 'sort' && k !== 'order') && (
           <button type="button" onClick={() => apply({}, 0)}>
