@@ -160,7 +160,7 @@ function Identity({ d }: { d: Device }) {
               <tr key={label}>
                 <th scope="row">{label}</th>
                 <td>{c?.value ?? <span className="muted">unknown</span>}</td>
-                <td>{c !== undefined && <Confidence value={c.confidence} />}</td>
+                <td className="nowrap">{c !== undefined && <Confidence value={c.confidence} />}</td>
                 <td>
                   {c !== undefined && (
                     <>
@@ -510,18 +510,18 @@ function Communication({ d }: { d: Device }) {
 function AlertsAndHistory({ id }: { id: string }) {
   const me = useMe();
   const alerts = useData(() => api.alerts({ deviceId: id, limit: 200 }), [id]);
+  const alertIds = (alerts.data ?? []).map((a) => a.id).join(',');
   // The audit log is for admins; others see the alerts' current state.
   const history = useData(async (): Promise<AuditEntry[] | null> => {
-    if (!canManageUsers(me.role)) return null;
-    const list = await api.alerts({ deviceId: id, limit: 50 });
+    if (!canManageUsers(me.role) || alertIds === '') return canManageUsers(me.role) ? [] : null;
     try {
-      const entries = await Promise.all(list.map((a) => api.audit({ entity: 'alert', entityId: String(a.id), limit: 50 })));
+      const entries = await Promise.all(alertIds.split(',').slice(0, 50).map((a) => api.audit({ entity: 'alert', entityId: a, limit: 50 })));
       return entries.flat().sort((a, b) => b.at - a.at);
     } catch (e) {
       if (e instanceof ApiError && e.status === 403) return null;
       throw e;
     }
-  }, [id, me.role]);
+  }, [alertIds, me.role]);
   const list: Alert[] = alerts.data ?? [];
   return (
     <Section id="alerts" title={`Alerts (${list.length})`}>
