@@ -105,7 +105,7 @@ export function App() {
   else if (path.startsWith('/devices/')) page = <DevicePage id={decodeURIComponent(path.slice('/devices/'.length))} />;
   else if (path === '/alerts') page = <AlertsPage query={query} />;
   else if (path === '/reports') page = <ReportsPage />;
-  else if (path === '/users' && canManageUsers(me.role)) page = <UsersPage />;
+  else if (path === '/users' && canManageUsers(me)) page = <UsersPage />;
   else page = <NotFound />;
 
   return (
@@ -127,7 +127,7 @@ export function App() {
                 </Link>
               </li>
             ))}
-            {canManageUsers(me.role) && (
+            {canManageUsers(me) && (
               <li>
                 <Link to="/users" aria-current={path === '/users' ? 'page' : undefined}>
                   Users

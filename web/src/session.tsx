@@ -10,11 +10,21 @@ export function useMe(): Me {
   return me;
 }
 
-/** What each role may do in the UI — the server checks again (src/server/auth.ts); this only hides what would be refused. */
-const TRIAGE: readonly Role[] = ['admin', 'analyst', 'clinical-engineer'];
-export const canTriage = (role: Role): boolean => TRIAGE.includes(role);
-export const canResolve = (role: Role): boolean => TRIAGE.includes(role);
-export const canManageUsers = (role: Role): boolean => role === 'admin';
+/**
+ * What the UI offers: the actions /api/me says the user may take, or (from an older server) the
+ * role table of src/server/auth.ts. The server checks again on every request; this only hides
+ * what would be refused.
+ */
+const ROLE_ACTIONS: Record<Role, readonly string[]> = {
+  admin: ['read', 'alerts.triage', 'alerts.resolve', 'reports.read', 'users.manage'],
+  analyst: ['read', 'alerts.triage', 'alerts.resolve', 'reports.read'],
+  'clinical-engineer': ['read', 'alerts.triage', 'alerts.resolve', 'reports.read'],
+  'read-only': ['read', 'reports.read'],
+};
+const may = (me: Me, action: string): boolean => (me.may ?? ROLE_ACTIONS[me.role] ?? []).includes(action);
+export const canTriage = (me: Me): boolean => may(me, 'alerts.triage');
+export const canResolve = (me: Me): boolean => may(me, 'alerts.resolve');
+export const canManageUsers = (me: Me): boolean => may(me, 'users.manage');
 
 const KEY = 'vigil-user';
 /** The login answer, kept for this tab: servers without /api/me still let a reload know who is logged in. */

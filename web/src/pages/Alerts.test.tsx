@@ -123,6 +123,14 @@ test('an admin can assign to a person from the user list', async () => {
   await waitFor(() => expect(within(panel).getByTestId('alert-status').textContent).toBe('assigned · assigned to sam'));
 });
 
+test('what /api/me says the user may do decides what is offered (a role that may triage but not resolve)', async () => {
+  window.history.replaceState(null, '', '/alerts?id=1');
+  render(<Routed me={{ name: 'sam', role: 'analyst', may: ['read', 'alerts.triage'] }} />);
+  const panel = await screen.findByRole('region', { name: 'alert 1' });
+  expect(within(panel).getByRole('button', { name: 'Assign' })).toBeTruthy();
+  expect(within(panel).queryByRole('button', { name: 'Resolve' })).toBeNull();
+});
+
 test('read-only users see the alert but no triage actions', async () => {
   window.history.replaceState(null, '', '/alerts?id=1');
   render(<Routed me={{ name: 'ro', role: 'read-only' }} />);

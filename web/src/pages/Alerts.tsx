@@ -159,7 +159,7 @@ export function AlertsPage({ query }: { query: URLSearchParams }) {
         </div>
         <div className="detail-panel">
           {selected !== undefined ? (
-            <AlertDetail key={selected.id} alert={selected} onChange={replace} canAct={canTriage(me.role)} canClose={canResolve(me.role)} listUsers={canManageUsers(me.role)} me={me.name} />
+            <AlertDetail key={selected.id} alert={selected} onChange={replace} canAct={canTriage(me)} canClose={canResolve(me)} listUsers={canManageUsers(me)} me={me.name} />
           ) : (
             <div className="card">
               <p className="empty">{Number.isFinite(selectedId) && !alerts.loading ? `Alert ${selectedId} is not in this view.` : 'Choose an alert to triage it.'}</p>

@@ -513,7 +513,7 @@ function AlertsAndHistory({ id }: { id: string }) {
   const alertIds = (alerts.data ?? []).map((a) => a.id).join(',');
   // The audit log is for admins; others see the alerts' current state.
   const history = useData(async (): Promise<AuditEntry[] | null> => {
-    if (!canManageUsers(me.role) || alertIds === '') return canManageUsers(me.role) ? [] : null;
+    if (!canManageUsers(me) || alertIds === '') return canManageUsers(me) ? [] : null;
     try {
       const entries = await Promise.all(alertIds.split(',').slice(0, 50).map((a) => api.audit({ entity: 'alert', entityId: a, limit: 50 })));
       return entries.flat().sort((a, b) => b.at - a.at);
@@ -521,7 +521,7 @@ function AlertsAndHistory({ id }: { id: string }) {
       if (e instanceof ApiError && e.status === 403) return null;
       throw e;
     }
-  }, [alertIds, me.role]);
+  }, [alertIds, me]);
   const list: Alert[] = alerts.data ?? [];
   return (
     <Section id="alerts" title={`Alerts (${list.length})`}>

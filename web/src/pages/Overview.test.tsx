@@ -1,6 +1,6 @@
 import { afterEach, expect, test } from 'vitest';
 import { cleanup, render, screen, waitFor, within } from '@testing-library/react';
-import { OverviewPage } from './Overview.tsx';
+import { ingestText, OverviewPage } from './Overview.tsx';
 import { fakeApi, type FakeApi } from '../testing.ts';
 import type { Alert, ForecastCount } from '../api.ts';
 
@@ -63,4 +63,11 @@ test('a failing report shows its error in its panel; the others still render', a
   render(<OverviewPage />);
   expect((await screen.findAllByRole('alert')).map((e) => e.textContent)).toContain('internal error');
   expect(screen.getByText('No forecast yet.')).toBeTruthy();
+});
+
+test('the capture side in a few words', () => {
+  expect(ingestText({ state: 'done', source: '/srv/captures/ward7.pcap', frames: 72549 })).toBe('capture: done — ward7.pcap, 72,549 frames');
+  expect(ingestText({ state: 'failed', error: 'tcpdump exited with 1' })).toBe('capture: failed — tcpdump exited with 1');
+  expect(ingestText({ state: 'idle' })).toBe('');
+  expect(ingestText(null)).toBe('');
 });

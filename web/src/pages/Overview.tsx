@@ -29,6 +29,15 @@ export function summarize(alerts: readonly Alert[]): AlertSummary {
   return s;
 }
 
+/** What the capture side is doing, in a few words ("capture: done — ward7.pcap, 72,549 frames"). */
+export function ingestText(ingest: Record<string, unknown> | null): string {
+  if (ingest === null || typeof ingest.state !== 'string' || ingest.state === 'idle') return '';
+  const source = typeof ingest.source === 'string' ? ingest.source.split('/').pop() : undefined;
+  const frames = typeof ingest.frames === 'number' ? `${fmtInt(ingest.frames)} frames` : undefined;
+  const error = typeof ingest.error === 'string' ? ingest.error : undefined;
+  return `capture: ${ingest.state}${[source, frames, error].some((x) => x !== undefined) ? ` — ${[source, frames, error].filter((x) => x !== undefined).join(', ')}` : ''}`;
+}
+
 export function forecastLabel(p: ForecastPoint, i: number): string {
   return i === 0 ? 'today' : p.date.slice(0, 7);
 }
@@ -38,6 +47,7 @@ export function OverviewPage() {
   const forecast = useData(() => api.eolForecast(), []);
   // The server counts (cheap at any size); older servers send the alerts to count here.
   const alerts = useData(async () => (await api.alertSummary()) ?? summarize(await api.alerts({ limit: ALERT_LIMIT })), []);
+  const health = useData(() => api.health(), []);
   const ready = !risk.loading && !forecast.loading && !alerts.loading;
 
   useEffect(() => {
@@ -56,6 +66,9 @@ export function OverviewPage() {
       <div className="page-head">
         <h1>Overview</h1>
         <span className="muted">{risk.data !== undefined && `${fmtInt(total)} devices`}</span>
+        <span className="muted" style={{ marginLeft: 'auto' }}>
+          {ingestText(health.data?.ingest ?? null)}
+        </span>
       </div>
       <div className="grid">
         <section className="card span-4" aria-labelledby="ov-categories" aria-busy={risk.loading}>
