@@ -78,6 +78,14 @@ describe('the app shell', () => {
     expect(api.calls.some((c) => c.path === '/api/devices')).toBe(true);
   });
 
+  test('the login page while logged in leads on to where it was asked to', async () => {
+    api = fakeApi({ ...emptyData, 'GET /api/me': { name: 'admin', role: 'admin' } });
+    window.history.replaceState(null, '', '/login?next=%2Falerts%3Fteam%3Dit-security');
+    render(<App />);
+    await screen.findByRole('navigation', { name: 'Main' });
+    await waitFor(() => expect(window.location.pathname + window.location.search).toBe('/alerts?team=it-security'));
+  });
+
   test('the theme toggle switches to dark and back, and is remembered', async () => {
     api = fakeApi({ ...emptyData, 'GET /api/me': { name: 'admin', role: 'admin' } });
     render(<App />);

@@ -90,14 +90,9 @@ export function App() {
   };
 
   if (me === undefined) return <p className="loading" role="status">Loading…</p>;
-  if (me === null || path === '/login') {
-    if (me !== null && path === '/login') {
-      // Already logged in: go where the login page was asked to lead.
-      queueMicrotask(() => loggedIn(me));
-      return null;
-    }
-    return <LoginPage onLogin={loggedIn} theme={theme} onToggleTheme={toggleTheme} />;
-  }
+  if (me === null) return <LoginPage onLogin={loggedIn} theme={theme} onToggleTheme={toggleTheme} />;
+  // Already logged in (the login page from history or a bookmark): go where it was asked to lead.
+  if (path === '/login') return <LoginRedirect onReady={() => loggedIn(me)} />;
 
   let page;
   if (path === '/') page = <OverviewPage />;
@@ -159,6 +154,11 @@ export function ThemeToggle({ theme, onToggle }: { theme: Theme; onToggle: () =>
       <span aria-hidden="true">{theme === 'dark' ? '☾' : '☀'}</span> Dark theme
     </button>
   );
+}
+
+function LoginRedirect({ onReady }: { onReady: () => void }) {
+  useEffect(onReady, [onReady]);
+  return null;
 }
 
 function NotFound() {

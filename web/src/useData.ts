@@ -32,7 +32,7 @@ export function useData<T>(load: () => Promise<T>, deps: readonly unknown[]): Lo
         setLoading(false);
       },
     );
-    // eslint-disable-next-line react-hooks/exhaustive-deps -- the caller names what the load depends on
+    // The caller names what the load depends on (`deps`); the function itself is new every render.
   }, [...deps, tick]);
   const reload = useCallback(() => setTick((t) => t + 1), []);
   const set = useCallback((update: (old: T | undefined) => T | undefined) => setData(update), []);

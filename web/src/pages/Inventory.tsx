@@ -83,7 +83,9 @@ function urlOf(f: Record<string, unknown>): string {
 }
 
 export function InventoryPage({ query }: { query: URLSearchParams }) {
-  const applied = useMemo(() => filtersOf(query), [query.toString()]); // eslint-disable-line react-hooks/exhaustive-deps
+  // The query object is new on every navigation; its text says whether the filters changed.
+  const queryText = query.toString();
+  const applied = useMemo(() => filtersOf(new URLSearchParams(queryText)), [queryText]);
   const key = JSON.stringify(applied);
   const [draft, setDraft] = useState<Record<string, string>>(() => Object.fromEntries(Object.entries(applied).map(([k, v]) => [k, String(v)])));
   const [columns, setColumns] = useState<string[]>(storedColumns);
@@ -102,7 +104,7 @@ export function InventoryPage({ query }: { query: URLSearchParams }) {
   // Back/forward (or a link) changed the URL: show its filters in the inputs.
   useEffect(() => {
     setDraft(Object.fromEntries(Object.entries(applied).map(([k, v]) => [k, String(v)])));
-  }, [key]); // eslint-disable-line react-hooks/exhaustive-deps
+  }, [key]); // `applied` is what `key` names
 
   // What the requests are for: read when a request is sent, so a queued one asks for the newest filters.
   const latest = useRef({ key, applied });
@@ -156,7 +158,7 @@ export function InventoryPage({ query }: { query: URLSearchParams }) {
     setPages(new Map());
     if (scroller.current !== null) scroller.current.scrollTop = 0;
     fetchPage(0);
-  }, [key]); // eslint-disable-line react-hooks/exhaustive-deps
+  }, [key]); // `applied` is what `key` names
 
   const rowCount = total ?? 0;
   const virtualizer = useVirtualizer({
