@@ -134,6 +134,7 @@ async function main(): Promise<void> {
     const ids = await seedDevices(store, devices);
     const t1 = performance.now();
     await seedAlerts(store, ids, alerts);
+    await store.optimize(); // what the server does hourly (and PostgreSQL's autovacuum soon after a bulk load)
     const t2 = performance.now();
     console.log(`  seeded: ${devices.toLocaleString('en')} devices through the store's upsert in ${((t1 - t0) / 1000).toFixed(1)} s (${Math.round(devices / ((t1 - t0) / 1000)).toLocaleString('en')} devices/s); ${alerts.toLocaleString('en')} alerts in bulk in ${((t2 - t1) / 1000).toFixed(1)} s`);
     await store.close();

@@ -11,6 +11,7 @@ import { installRoot } from '../knowledge/paths.ts';
 import { buildApp } from '../server/app.ts';
 import { hashPassword, randomPassword } from '../server/auth.ts';
 import { BatchedWriter } from '../store/writer.ts';
+import { followDeviceList } from '../store/device-index.ts';
 import { AnalysisState, alertsOf, analyse } from './pipeline.ts';
 import { startLiveCapture } from '../capture/live.ts';
 import { runSensor } from '../sensor/run.ts';
@@ -50,7 +51,8 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
   }
   const writer = new BatchedWriter(store);
   const ingest: Record<string, unknown> = { state: 'idle' };
-  const app = await buildApp({ store, writer: () => writer.health, ingest: () => ingest });
+  const deviceIndex = await followDeviceList(store);
+  const app = await buildApp({ store, deviceIndex, writer: () => writer.health, ingest: () => ingest });
   let address: string;
   try {
     address = await app.listen({ port: o.port, host: o.host });
@@ -161,9 +163,10 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
       }
     });
   }
-  // The retention limit on traffic summaries, applied now and every hour.
+  // The retention limit on traffic summaries, applied now and every hour; fresh planner statistics.
   const retention = async () => {
     try {
+      await store.optimize();
       const n = await store.pruneTraffic((o.retentionDays ?? 30) * 86400);
       if (n > 0) process.stdout.write(`vigil: retention: ${n} traffic rows older than ${o.retentionDays ?? 30} days removed\n`);
     } catch (e) {

@@ -53,6 +53,7 @@ const ROUTES: { method: 'GET' | 'POST' | 'PATCH'; url: string; action: Action; p
   { method: 'GET', url: '/api/devices/mac:00:1b:2c:00:00:01/peers', action: 'read', ok: 200 },
   { method: 'GET', url: '/api/devices/mac:00:1b:2c:00:00:01/activity', action: 'read', ok: 200 },
   { method: 'GET', url: '/api/alerts/summary', action: 'read', ok: 200 },
+  { method: 'GET', url: '/api/findings', action: 'read', ok: 200 },
   { method: 'GET', url: '/api/me', action: 'read', ok: 200 },
   { method: 'PATCH', url: '/api/users/u-read-only', action: 'users.manage', payload: { role: 'read-only' }, ok: 200 },
   { method: 'GET', url: '/api/alerts', action: 'read', ok: 200 },
@@ -194,6 +195,9 @@ test('device pages: peers and hourly activity from the traffic summaries; a CSV 
   const bad = await app.inject({ method: 'GET', url: '/api/devices/export.csv?subnet=banana', headers: auth });
   assert.equal(bad.statusCode, 400);
   assert.match(bad.json<{ error: string }>().error, /not an IPv4 CIDR/);
+  const findings = (await app.inject({ method: 'GET', url: '/api/findings?kind=eol', headers: auth })).json<{ total: number; items: { deviceId: string; kind: string; severity: string; deviceName: string }[] }>();
+  assert.deepEqual(findings.items.map((f) => [f.deviceId, f.kind, f.deviceName]), [['mac:00:1b:2c:00:00:01', 'eol', 'CT-03']]);
+  assert.equal((await app.inject({ method: 'GET', url: '/api/findings?minSeverity=critical', headers: auth })).json<{ total: number }>().total, 0);
   const me = (await app.inject({ method: 'GET', url: '/api/me', headers: auth })).json<{ name: string; role: string; may: string[] }>();
   assert.deepEqual([me.name, me.role], ['u-clinical-engineer', 'clinical-engineer']);
   assert.ok(me.may.includes('alerts.resolve') && !me.may.includes('users.manage'));

@@ -11,8 +11,9 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import { Readable } from 'node:stream';
 import { ACTIONS, can, hashPassword, isRole, newToken, passwordProblem, ROLES, tokenHash, verifyPassword, type Action } from './auth.ts';
-import { ALERT_STATUSES, type Alert, type AlertChange, type AlertQuery, type AlertStatus, type DeviceQuery, type SqlStore, type User } from '../store/store.ts';
+import { ALERT_STATUSES, type Alert, type AlertChange, type AlertQuery, type AlertStatus, type DeviceQuery, type FindingQuery, type SqlStore, type User } from '../store/store.ts';
 import type { AssessedDevice } from '../inventory/inventory.ts';
+import type { DeviceListIndex } from '../store/device-index.ts';
 import type { Role } from './auth.ts';
 import type { WriterHealth } from '../store/writer.ts';
 import { CATEGORIES } from '../inventory/device.ts';
@@ -23,6 +24,7 @@ import fastifyStatic from '@fastify/static';
 import { INVENTORY_COLUMNS, inventoryCsvRow } from '../export/csv.ts';
 import { installRoot } from '../knowledge/paths.ts';
 import { SEVERITIES } from '../assess/finding.ts';
+import { FINDING_KINDS } from '../assess/device-findings.ts';
 import { disclosureReports, leakSummary, renderHtml, renderMarkdown, renderSummaryHtml, renderSummaryMarkdown } from '../report/disclosure.ts';
 
 declare module 'fastify' {
@@ -46,6 +48,8 @@ export interface AppOptions {
   /** Login attempts per minute per client address (default 10). */
   loginPerMinute?: number;
   version?: string;
+  /** The device list's in-memory index (see device-index.ts); without it the list is asked of the store. */
+  deviceIndex?: DeviceListIndex;
   /** The built dashboard (default: web/dist of the installation, when it has been built). */
   webRoot?: string;
 }
@@ -187,7 +191,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     },
     async (req, reply) => {
       try {
-        return await store.devices(req.query as DeviceQuery);
+        return o.deviceIndex !== undefined ? o.deviceIndex.query(req.query as DeviceQuery) : await store.devices(req.query as DeviceQuery);
       } catch (e) {
         if (e instanceof RangeError) return reply.status(400).send({ error: e.message });
         throw e;
@@ -235,6 +239,28 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     if ((await store.device(id)) === undefined) return reply.status(404).send({ error: 'no such device' });
     return { hours: await store.deviceActivity(id) };
   });
+
+  app.get(
+    '/api/findings',
+    {
+      config: { action: 'read' },
+      schema: {
+        summary: "What is wrong with the devices — end-of-life OS, vulnerabilities, leaks — the most severe first (weighed by each device's clinical criticality)",
+        querystring: {
+          type: 'object',
+          properties: {
+            kind: { type: 'string', enum: [...FINDING_KINDS] },
+            minSeverity: { type: 'string', enum: [...SEVERITIES] },
+            deviceId: { type: 'string', maxLength: 200 },
+            limit: { type: 'integer', minimum: 1, maximum: 10000, default: 100 },
+            offset: { type: 'integer', minimum: 0, default: 0 },
+          },
+          additionalProperties: false,
+        },
+      },
+    },
+    async (req) => store.findings(req.query as FindingQuery),
+  );
 
   app.get(
     '/api/alerts/summary',

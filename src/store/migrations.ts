@@ -191,6 +191,21 @@ const narrowDevices = (dialect: 'sqlite' | 'postgres'): string[] => {
   ];
 };
 
+const findings = (): string[] => [
+  `CREATE TABLE findings (
+     device_id TEXT NOT NULL,
+     kind TEXT NOT NULL,
+     ref TEXT NOT NULL,
+     severity TEXT NOT NULL,
+     severity_rank INTEGER NOT NULL,
+     title TEXT NOT NULL,
+     detail TEXT NOT NULL,
+     PRIMARY KEY (device_id, kind, ref)
+   )`,
+  'CREATE INDEX findings_rank ON findings (severity_rank DESC, device_id)',
+  'CREATE INDEX findings_kind ON findings (kind, severity_rank DESC)',
+];
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -221,5 +236,11 @@ export const MIGRATIONS: readonly Migration[] = [
     description: 'narrow device table (documents apart), list-order indexes, trigram search index',
     sqlite: narrowDevices('sqlite'),
     postgres: narrowDevices('postgres'),
+  },
+  {
+    version: 6,
+    description: 'findings per device (end of life, vulnerabilities, leaks), rewritten with the device',
+    sqlite: findings(),
+    postgres: findings(),
   },
 ];

@@ -16,6 +16,8 @@ import { EventEmitter } from 'node:events';
 import { ipv4Range, ipv4ToNumber, isInternalIp } from '../inventory/address.ts';
 import type { DeviceTrafficRow } from '../flow/traffic.ts';
 import { allEolAt } from '../assess/lifecycle.ts';
+import { deviceFindings, type DeviceFinding, type FindingKind } from '../assess/device-findings.ts';
+import { SEVERITIES } from '../assess/finding.ts';
 import type { Role } from '../server/auth.ts';
 
 export type Row = Record<string, unknown>;
@@ -108,6 +110,15 @@ export interface AlertComment {
   text: string;
 }
 
+export interface FindingQuery {
+  kind?: FindingKind;
+  /** This severity or worse. */
+  minSeverity?: Severity;
+  deviceId?: string;
+  limit?: number;
+  offset?: number;
+}
+
 export interface AlertQuery {
   status?: AlertStatus;
   /** Only alerts not resolved. */
@@ -162,6 +173,58 @@ function eolAtFromColumn(v: unknown): number | undefined {
   return s === 0 ? -Infinity : s >= NO_END_ANNOUNCED ? Infinity : s * 1000;
 }
 
+/** Replaces a device's findings (inside the caller's transaction). */
+async function writeFindings(tx: SqlEngine, d: AssessedDevice): Promise<void> {
+  await tx.run('DELETE FROM findings WHERE device_id = ?', [d.id]);
+  for (const f of deviceFindings(d)) {
+    await tx.run('INSERT INTO findings (device_id, kind, ref, severity, severity_rank, title, detail) VALUES (?, ?, ?, ?, ?, ?, ?)', [d.id, f.kind, f.ref, f.severity, SEVERITIES.indexOf(f.severity), f.title, JSON.stringify(f.detail)]);
+  }
+}
+
+const LIST_COLUMNS = 'id, category, criticality, vendor, model, type, os, eol_state, risk, first_seen, last_seen, vlan, list';
+
+function toDeviceRow(r: Row): DeviceRow {
+  const l = (r.list !== null && r.list !== undefined ? parseJson(r.list) : parseJson(r.data)) as ListColumns;
+  return {
+    id: String(r.id),
+    category: String(r.category),
+    criticality: String(r.criticality),
+    vendor: (r.vendor as string | null) ?? null,
+    model: (r.model as string | null) ?? null,
+    type: (r.type as string | null) ?? null,
+    os: (r.os as string | null) ?? null,
+    eolState: String(r.eol_state),
+    risk: Number(r.risk),
+    ips: l.ips,
+    macs: l.macs,
+    hostnames: l.hostnames,
+    vlan: r.vlan === null || r.vlan === undefined ? null : Number(r.vlan),
+    firstSeen: Number(r.first_seen),
+    lastSeen: Number(r.last_seen),
+  };
+}
+
+/** The list row of a device as the store writes it. */
+export function listRowOf(d: AssessedDevice): DeviceRow {
+  return {
+    id: d.id,
+    category: d.category.value,
+    criticality: d.criticality,
+    vendor: d.vendor?.value ?? null,
+    model: d.model?.value ?? null,
+    type: d.type?.value ?? null,
+    os: d.os?.value ?? null,
+    eolState: d.lifecycle.state,
+    risk: d.risk.score,
+    ips: d.ips,
+    macs: d.macs,
+    hostnames: d.hostnames,
+    vlan: d.vlan ?? null,
+    firstSeen: d.firstSeen,
+    lastSeen: d.lastSeen,
+  };
+}
+
 interface ListColumns {
   ips: string[];
   macs: string[];
@@ -179,9 +242,10 @@ function parseJson(v: unknown): unknown {
 export class SqlStore {
   /**
    * 'alert' (an Alert) after an alert is raised or changed, once committed: the live feed the
-   * dashboard listens to. In-process only: each server process tells its own clients.
+   * dashboard listens to. 'devices' (their list rows) after devices are written: the server's
+   * device list index follows it. In-process only: each server process tells its own clients.
    */
-  readonly events = new EventEmitter<{ alert: [Alert] }>();
+  readonly events = new EventEmitter<{ alert: [Alert]; devices: [DeviceRow[]] }>();
 
   constructor(readonly engine: SqlEngine) {
     this.events.setMaxListeners(1000);
@@ -200,6 +264,9 @@ export class SqlStore {
         await tx.run('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)', [m.version, Date.now() / 1000]);
       });
       version = m.version;
+      // Findings are derived from the device documents: a store that had devices before they
+      // existed gets them now, rather than whenever each device is next written.
+      if (m.version === 6) await this.rewriteFindings();
     }
     return version;
   }
@@ -209,11 +276,12 @@ export class SqlStore {
     if (devices.length === 0) return;
     // SQLite's two-argument MIN/MAX are PostgreSQL's LEAST/GREATEST.
     const [least, greatest] = this.engine.dialect === 'sqlite' ? ['MIN', 'MAX'] : ['LEAST', 'GREATEST'];
+    const written: DeviceRow[] = [];
     await this.engine.transaction(async (tx) => {
       for (const d of devices) {
         const list: ListColumns = { ips: d.ips, macs: d.macs, hostnames: d.hostnames };
         const search = searchText(d);
-        const written = await tx.all(
+        const returned = await tx.all(
           `INSERT INTO devices (id, category, criticality, vendor, model, type, os, eol_state, risk, first_seen, last_seen, vlan, kev, eol_at, search, list)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT (id) DO UPDATE SET category = excluded.category, criticality = excluded.criticality, vendor = excluded.vendor,
@@ -242,14 +310,82 @@ export class SqlStore {
         );
         await tx.run('INSERT INTO device_docs (id, data) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET data = excluded.data', [d.id, JSON.stringify(d)]);
         if (this.engine.dialect === 'sqlite') {
-          const seq = written[0]?.seq;
+          const seq = returned[0]?.seq;
           await tx.run('DELETE FROM device_search WHERE rowid = ?', [seq]);
           await tx.run('INSERT INTO device_search (rowid, search) VALUES (?, ?)', [seq, search]);
         }
         await tx.run('DELETE FROM device_ips WHERE device_id = ?', [d.id]);
         for (const ip of d.ips) await tx.run('INSERT INTO device_ips (device_id, ip, ip4) VALUES (?, ?, ?)', [d.id, ip, ipv4ToNumber(ip) ?? null]);
+        await writeFindings(tx, d);
+        written.push(listRowOf(d));
       }
     });
+    if (this.events.listenerCount('devices') > 0) this.events.emit('devices', written);
+  }
+
+  private async rewriteFindings(): Promise<void> {
+    for (let after = ''; ; ) {
+      const rows = await this.engine.all('SELECT id, data FROM device_docs WHERE id > ? ORDER BY id LIMIT 2000', [after]);
+      if (rows.length === 0) return;
+      await this.engine.transaction(async (tx) => {
+        for (const r of rows) await writeFindings(tx, parseJson(r.data) as AssessedDevice);
+      });
+      after = String(rows[rows.length - 1]?.id);
+    }
+  }
+
+  /** Findings across devices, the most severe first (then by device). */
+  async findings(q: FindingQuery = {}): Promise<{ total: number; items: (DeviceFinding & { deviceName: string; category: string })[] }> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (q.kind !== undefined) {
+      where.push('f.kind = ?');
+      params.push(q.kind);
+    }
+    if (q.minSeverity !== undefined) {
+      where.push('f.severity_rank >= ?');
+      params.push(SEVERITIES.indexOf(q.minSeverity));
+    }
+    if (q.deviceId !== undefined) {
+      where.push('f.device_id = ?');
+      params.push(q.deviceId);
+    }
+    const clause = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+    const total = Number((await this.engine.all(`SELECT COUNT(*) AS n FROM findings f ${clause}`, params))[0]?.n ?? 0);
+    const rows = await this.engine.all(
+      `SELECT f.*, d.list AS list, d.category AS category FROM findings f JOIN devices d ON d.id = f.device_id ${clause} ORDER BY f.severity_rank DESC, f.device_id, f.kind, f.ref LIMIT ? OFFSET ?`,
+      [...params, Math.min(Math.max(1, q.limit ?? 100), 10_000), Math.max(0, q.offset ?? 0)],
+    );
+    return {
+      total,
+      items: rows.map((r) => {
+        const l = parseJson(r.list) as ListColumns | null;
+        return {
+          deviceId: String(r.device_id),
+          deviceName: l?.hostnames[0] ?? l?.ips[0] ?? String(r.device_id),
+          category: String(r.category),
+          kind: String(r.kind) as FindingKind,
+          ref: String(r.ref),
+          severity: String(r.severity) as Severity,
+          title: String(r.title),
+          detail: parseJson(r.detail) as Record<string, unknown>,
+        };
+      }),
+    };
+  }
+
+  /** Every device's list row, in pages (to build the server's list index). */
+  async *deviceListPages(page = 5000): AsyncGenerator<DeviceRow[]> {
+    let after = '';
+    for (;;) {
+      const rows = await this.engine.all(
+        `SELECT ${LIST_COLUMNS}, CASE WHEN list IS NULL THEN (SELECT data FROM device_docs WHERE device_docs.id = devices.id) END AS data FROM devices WHERE id > ? ORDER BY id LIMIT ?`,
+        [after, page],
+      );
+      yield rows.map(toDeviceRow);
+      if (rows.length < page) return;
+      after = String(rows[rows.length - 1]?.id);
+    }
   }
 
   /** The WHERE clause of a device query (throws a RangeError on a malformed subnet). */
@@ -314,34 +450,11 @@ export class SqlStore {
     const offset = Math.max(0, q.offset ?? 0);
     // Rows written before the list columns existed carry their lists only in the document.
     const rows = await this.engine.all(
-      `SELECT id, category, criticality, vendor, model, type, os, eol_state, risk, first_seen, last_seen, vlan, list,
-         CASE WHEN list IS NULL THEN (SELECT data FROM device_docs WHERE device_docs.id = devices.id) END AS data
+      `SELECT ${LIST_COLUMNS}, CASE WHEN list IS NULL THEN (SELECT data FROM device_docs WHERE device_docs.id = devices.id) END AS data
        FROM devices ${clause} ORDER BY ${sort} ${order}, id ASC LIMIT ? OFFSET ?`,
       [...params, limit, offset],
     );
-    return {
-      total,
-      items: rows.map((r) => {
-        const l = (r.list !== null && r.list !== undefined ? parseJson(r.list) : parseJson(r.data)) as ListColumns;
-        return {
-          id: String(r.id),
-          category: String(r.category),
-          criticality: String(r.criticality),
-          vendor: (r.vendor as string | null) ?? null,
-          model: (r.model as string | null) ?? null,
-          type: (r.type as string | null) ?? null,
-          os: (r.os as string | null) ?? null,
-          eolState: String(r.eol_state),
-          risk: Number(r.risk),
-          ips: l.ips,
-          macs: l.macs,
-          hostnames: l.hostnames,
-          vlan: r.vlan === null || r.vlan === undefined ? null : Number(r.vlan),
-          firstSeen: Number(r.first_seen),
-          lastSeen: Number(r.last_seen),
-        };
-      }),
-    };
+    return { total, items: rows.map(toDeviceRow) };
   }
 
   /**
@@ -694,6 +807,11 @@ export class SqlStore {
   async ingested(path: string): Promise<{ size: number; frames: number; doneAt: number } | undefined> {
     const r = (await this.engine.all('SELECT * FROM ingested_files WHERE path = ?', [path]))[0];
     return r === undefined ? undefined : { size: Number(r.size), frames: Number(r.frames), doneAt: Number(r.done_at) };
+  }
+
+  /** Refreshes the planner's statistics (hourly in the server; after a bulk load). */
+  async optimize(): Promise<void> {
+    await this.engine.run(this.engine.dialect === 'sqlite' ? 'PRAGMA optimize' : 'ANALYZE');
   }
 
   close(): Promise<void> {
