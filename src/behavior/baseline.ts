@@ -225,6 +225,8 @@ export interface BaselineAlert {
   text: string;
   /** The online model's view of the same minutes, when it saw them as anomalous too (see combine.ts). */
   model?: { score: number; threshold: number; from: number; time: number; words: string[] };
+  /** Addresses whose minute the model found anomalous because of this device (the servers a scanner probed). */
+  reached?: string[];
 }
 
 export interface BaselineOptions {

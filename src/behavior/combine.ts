@@ -4,8 +4,14 @@
  * Alone, the model's anomalous minutes are too many to put before people (bench/baseline.ts: about
  * four false alerts per 100 devices a day on a normal hospital — nightly backups, a new cloud
  * address); together:
- *  - a model alert within `nearSeconds` of something the baseline found new for the same device
- *    corroborates it: the baseline alert carries the model's score and counts, and says so;
+ *  - a model alert on the minute in which the baseline saw something new for the same device (its
+ *    first packet: the flow's start, within `nearSeconds` of the window), or within the hour of a
+ *    volume alert, corroborates it: the baseline alert carries the model's score and counts, and
+ *    says so. (Not merely close in time: a server scanned at 03:53 and renewing its DHCP lease at
+ *    04:00 are two stories.)
+ *  - a model alert whose new peer is a device with a baseline alert for that minute — a server
+ *    refusing a scanner's probes — is folded into the scanner's alert ("reached"), not raised: a
+ *    scan of forty devices is one alert, not forty-one;
  *  - a model alert far above its threshold (`standaloneRatio` ×) stands on its own — a scan, an
  *    exploit burst — even when the baseline has nothing (a newcomer, a habit of the group);
  *  - the rest are kept as unconfirmed (counted, shown in --json), not raised.
@@ -19,7 +25,7 @@ export interface CombineOptions {
   standaloneRatio: number;
 }
 
-export const DEFAULT_COMBINE_OPTIONS: CombineOptions = { nearSeconds: 900, standaloneRatio: 10 };
+export const DEFAULT_COMBINE_OPTIONS: CombineOptions = { nearSeconds: 60, standaloneRatio: 10 };
 
 export interface CombinedBehaviour {
   /** The baseline's alerts, with the model's view where it agrees. */
@@ -37,10 +43,19 @@ export function combineBehaviour(baseline: readonly BaselineAlert[], model: read
   for (const a of out) byDevice.set(a.device, [...(byDevice.get(a.device) ?? []), a]);
   const standalone: WindowAlert[] = [];
   const unconfirmed: WindowAlert[] = [];
+  const reached = new Map<BaselineAlert, string[]>();
+  const nearAlert = (id: string | undefined, m: WindowAlert): BaselineAlert | undefined =>
+    (id !== undefined ? (byDevice.get(id) ?? []) : []).find((a) =>
+      a.times.some((t) => (a.kind === 'volume' ? m.from >= t && m.from < t + 3600 : t >= m.from - nearSeconds && t <= m.time + nearSeconds)),
+    );
   for (const m of model) {
-    const id = deviceOf(m.host);
-    const near = (id !== undefined ? (byDevice.get(id) ?? []) : []).find((a) => a.times.some((t) => t >= m.from - nearSeconds && t <= m.time + nearSeconds));
-    if (near !== undefined) {
+    const near = nearAlert(deviceOf(m.host), m);
+    const by = near === undefined && m.peer !== undefined ? nearAlert(deviceOf(m.peer), m) : undefined;
+    if (by !== undefined) {
+      const r = reached.get(by) ?? [];
+      if (!r.includes(m.host)) r.push(m.host);
+      reached.set(by, r);
+    } else if (near !== undefined) {
       // The first (or strongest) corroboration is the one told.
       if (near.model === undefined || near.model.score / near.model.threshold < m.score / m.threshold) {
         const words = m.features.map((f) => f.words);
@@ -48,6 +63,10 @@ export function combineBehaviour(baseline: readonly BaselineAlert[], model: read
       }
     } else if (m.score >= standaloneRatio * m.threshold) standalone.push(m);
     else unconfirmed.push(m);
+  }
+  for (const [a, hosts] of reached) {
+    a.reached = hosts.slice(0, 64);
+    a.text += ` — ${hosts.length} device${hosts.length === 1 ? '' : 's'} it reached behaved unlike their habits in that minute (${hosts.slice(0, 8).join(', ')}${hosts.length > 8 ? ' …' : ''})`;
   }
   for (const a of out) {
     if (a.model === undefined) continue;

@@ -149,8 +149,10 @@ export interface WindowAlert {
   /** Anomalous windows of this host since its previous alert, not alerted on. */
   suppressed: number;
   features: WindowFeature[];
-  /** An example of what was new: "10.2.0.9" or "10.2.0.9 tcp/445". */
+  /** An example of what was new: "to 10.2.0.9 tcp/445", "with 10.2.0.9" … */
   example?: string;
+  /** The new peer of that example (an address), when there was one. */
+  peer?: string;
   text: string;
 }
 
@@ -534,6 +536,7 @@ export class WindowModel {
       '.';
     const alert: WindowAlert = { hostKey, host, from, time: to, score, threshold, reason, suppressed, features, text };
     if (example !== undefined) alert.example = example;
+    if (example !== undefined && np >= 0) alert.peer = hostKeyToString(np);
     return alert;
   }
 }
