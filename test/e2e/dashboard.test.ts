@@ -317,5 +317,15 @@ test('keyboard, dark theme and a tablet', { skip }, async () => {
   await page.goto(`${base}/`);
   await page.locator('[data-page="overview"][data-ready="true"]').waitFor();
   await shot('tablet-overview');
+  // Triage on a tablet: the chosen alert comes into view below the queue.
+  await page.goto(`${base}/alerts`);
+  const first = page.getByRole('table', { name: 'Alert queue' }).locator('tbody tr').first();
+  const id = await first.getAttribute('data-alert-id');
+  await first.getByRole('button').click();
+  const panel = page.locator(`[data-alert="${id}"]`);
+  await panel.waitFor();
+  const box = await panel.boundingBox();
+  assert.ok(box !== null && box.y >= 0 && box.y < 1180, `the alert panel is in view: ${JSON.stringify(box)}`);
+  await shot('tablet-alerts');
   await page.setViewportSize({ width: 1280, height: 800 });
 });

@@ -4,7 +4,7 @@
  * reopen it. New and changed alerts arrive live (server-sent events), so two people looking at
  * the queue see the same thing.
  */
-import { useEffect, useMemo, useState, type FormEvent } from 'react';
+import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
 import { ALERT_STATUSES, api, SEVERITIES, subscribeEvents, TEAMS, type Alert, type AlertChange, type User } from '../api.ts';
 import { fmtTime } from '../format.ts';
 import { devicePath, Link, navigate } from '../router.tsx';
@@ -223,9 +223,15 @@ export function AlertDetail({ alert: a, onChange, canAct, canClose, listUsers, m
     }
   };
 
+  // On a narrow screen the panel is below the queue: bring the chosen alert into view.
+  const panel = useRef<HTMLElement>(null);
+  useEffect(() => {
+    if (window.matchMedia?.('(max-width: 1000px)').matches === true) panel.current?.scrollIntoView?.({ block: 'start' });
+  }, []);
+
   const people = [...new Set([me, ...(users.data ?? []).filter((u) => !u.disabled && u.role !== 'read-only').map((u) => u.name)])];
   return (
-    <section className="card" aria-labelledby="alert-title" data-alert={a.id}>
+    <section className="card" aria-labelledby="alert-title" data-alert={a.id} ref={panel}>
       <h2 id="alert-title">{a.title}</h2>
       <dl className="kv">
         <dt>Severity</dt>
