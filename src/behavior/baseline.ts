@@ -49,14 +49,18 @@ export interface BaselineLimits {
   edgesPerClient: number;
   /** Hours of volume kept per address (the oldest dropped): the history that later hours are judged against. */
   hoursPerAddress: number;
+  /** Internal addresses whose volume is kept (the Internet's are peers, not devices). */
+  volumeAddresses: number;
 }
 
-const PEERS_PER_HOUR = 16;
+/** Peers kept per hour (the one an alert names is the top one), and for how many recent hours. */
+const PEERS_PER_HOUR = 8;
+const PEER_HOURS = 24;
 
 /** The default learning period: one day, so shift changes and nightly jobs are part of normal. */
 export const LEARN_SECONDS = 24 * 3600;
 
-const DEFAULT_LIMITS: BaselineLimits = { clients: 200_000, edgesPerClient: 1024, hoursPerAddress: 14 * 24 };
+const DEFAULT_LIMITS: BaselineLimits = { clients: 200_000, edgesPerClient: 1024, hoursPerAddress: 14 * 24, volumeAddresses: 20_000 };
 
 /** Services whose appearance between clinical devices is itself worth a look. */
 const SENSITIVE_APPS = new Set(['dicom', 'hl7', 'smb']);
@@ -116,7 +120,7 @@ export class BaselineLedger {
   private addVolume(ip: string, hour: number, out: number, inb: number, packets: number, conns: number, peer: string): void {
     let hours = this.volume.get(ip);
     if (hours === undefined) {
-      if (this.volume.size >= this.limits.clients) return;
+      if (this.volume.size >= this.limits.volumeAddresses || !isInternalIp(ip)) return;
       this.volume.set(ip, (hours = new Map()));
     }
     let v = hours.get(hour);
@@ -128,6 +132,8 @@ export class BaselineLedger {
         for (const h of hours.keys()) if (h < oldest) oldest = h;
         hours.delete(oldest);
       }
+      // Older hours serve as history (totals); only recent ones keep their peers for an alert's words.
+      hours.get(hour - PEER_HOURS)?.peers.clear();
     }
     v.out += out;
     v.in += inb;
@@ -166,7 +172,7 @@ export class BaselineLedger {
   /** The ledger a snapshot describes: it judges exactly as the one that wrote it. */
   static fromJSON(s: BaselineSnapshot): BaselineLedger {
     if (s.kind !== 'vigil.baseline' || s.version !== 1) throw new Error(`not a baseline snapshot of a known version (${String(s.kind)} v${String(s.version)})`);
-    const l = new BaselineLedger(s.limits);
+    const l = new BaselineLedger({ ...s.limits, volumeAddresses: s.limits.volumeAddresses ?? DEFAULT_LIMITS.volumeAddresses });
     l.first = s.first ?? Infinity;
     l.last = s.last ?? -Infinity;
     l.dropped = s.dropped;
@@ -176,7 +182,7 @@ export class BaselineLedger {
       l.clients.set(ip, c);
     }
     for (const [ip, t] of s.seen.slice(0, l.limits.clients * 2)) l.seen.set(ip, t);
-    for (const [ip, hours] of s.volume.slice(0, l.limits.clients)) {
+    for (const [ip, hours] of s.volume.slice(0, l.limits.volumeAddresses)) {
       l.volume.set(ip, new Map(hours.slice(-l.limits.hoursPerAddress).map(([h, out, inb, packets, conns, peers]) => [h, { out, in: inb, packets, conns, peers: new Map(peers.slice(0, PEERS_PER_HOUR)) }])));
     }
     return l;
@@ -191,7 +197,8 @@ export class BaselineLedger {
 /**
  * A BaselineLedger as plain data. Per address: its edges [server|proto/port, first, count, app],
  * when it was first seen, and its hours [hour number, bytes out, bytes in, packets, connections,
- * [peer, bytes sent]…]. Bounded: ≤ clients × edgesPerClient edges, ≤ clients × hoursPerAddress hours.
+ * [peer, bytes sent]…]. Bounded: ≤ clients × edgesPerClient edges, ≤ volumeAddresses × hoursPerAddress
+ * hours, 8 peers in each of the last 24.
  */
 export interface BaselineSnapshot {
   kind: 'vigil.baseline';
