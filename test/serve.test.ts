@@ -65,10 +65,15 @@ test('first start: an admin with a random password shown once; --read stores the
 
   const second = await serve(['--read', SAMPLE], /already analysed/);
   assert.doesNotMatch(second.out, /password/, 'the password is shown only at the first start');
+  assert.match(second.out, /behaviour resumed from the store \(\d+ baseline pieces, the online model\)/);
   const url2 = /serving on (http:\/\/[0-9.:]+)/.exec(second.out)?.[1] as string;
   const token2 = await login(url2, password);
   const again = (await (await fetch(`${url2}/api/devices?limit=1`, { headers: { authorization: `Bearer ${token2}` } })).json()) as { total: number };
   assert.equal(again.total, devices.total);
+  // What was learnt survived the restart: the device's normal peers and its hours.
+  const learnt = (await (await fetch(`${url2}/api/devices/${encodeURIComponent(top.id)}/baseline`, { headers: { authorization: `Bearer ${token2}` } })).json()) as { state: string; peers: string[]; hours: unknown[] };
+  assert.equal(learnt.state, 'learning', 'a sample of minutes is still in its learning day');
+  assert.ok(learnt.hours.length > 0 || learnt.peers.length > 0, JSON.stringify(learnt).slice(0, 300));
   second.child.kill('SIGTERM');
   await new Promise((r) => second.child.once('exit', r));
 });

@@ -12,7 +12,10 @@ import { buildApp } from '../server/app.ts';
 import { hashPassword, randomPassword } from '../server/auth.ts';
 import { BatchedWriter } from '../store/writer.ts';
 import { followDeviceList } from '../store/device-index.ts';
-import { AnalysisState, alertsOf, analyse } from './pipeline.ts';
+import { AnalysisState, alertsOf, type Analysis } from './pipeline.ts';
+import { baselineParts, mergeBaselineParts, type BaselineSnapshot } from '../behavior/baseline.ts';
+import { WindowModel, type WindowModelSnapshot } from '../behavior/window.ts';
+import type { SqlStore, StoredModel } from '../store/store.ts';
 import { startLiveCapture } from '../capture/live.ts';
 import { runSensor } from '../sensor/run.ts';
 import { Sensor, type SensorReport } from '../sensor/sensor.ts';
@@ -34,6 +37,8 @@ export interface ServeOptions {
   checkpoint?: number;
   /** Days of traffic summaries kept (default 30). */
   retentionDays?: number;
+  /** Capture time that learns normal behaviour (seconds; default 24 h, the demo 4 h). */
+  learn?: number;
 }
 
 export async function serveCommand(o: ServeOptions): Promise<number> {
@@ -52,7 +57,8 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
   const writer = new BatchedWriter(store);
   const ingest: Record<string, unknown> = { state: 'idle' };
   const deviceIndex = await followDeviceList(store);
-  const app = await buildApp({ store, deviceIndex, writer: () => writer.health, ingest: () => ingest });
+  const learn = o.learn ?? (o.demo === true ? 4 * 3600 : undefined);
+  const app = await buildApp({ store, deviceIndex, ...(learn !== undefined ? { learnSeconds: learn } : {}), writer: () => writer.health, ingest: () => ingest });
   let address: string;
   try {
     address = await app.listen({ port: o.port, host: o.host });
@@ -73,10 +79,21 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
   process.once('SIGINT', () => void stop());
   process.once('SIGTERM', () => void stop());
 
+  // One analysis for the server's lifetime: every file and the live feed build the same inventory
+  // and the same behaviour, which resumes from what the store learnt before a restart.
+  const state = new AnalysisState({ traffic: true, ...(learn !== undefined ? { learn } : {}), ...(await restoreBehaviour(store)) });
+  const keep = (a: Analysis) => {
+    for (const d of a.inventory.devices) writer.device(d);
+    const alerts = alertsOf(a);
+    for (const al of alerts) writer.alert(al);
+    for (const m of behaviourModels(state, a)) writer.model(m);
+    return alerts.length;
+  };
+
   // A file is marked analysed only once its results are committed; a crash before that reads it
   // again on the next start, and every write is idempotent (devices and traffic totals replace,
   // an open alert is seen again rather than duplicated), so nothing is lost or counted twice.
-  const ingestFile = async (file: string, learn?: number) => {
+  const ingestFile = async (file: string) => {
     const path = resolve(file);
     let size: number;
     try {
@@ -94,16 +111,17 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
     ingest.state = 'reading';
     ingest.source = file;
     try {
-      const a = await analyse(await fileSource(path), { traffic: true, ...(learn !== undefined ? { learn } : {}) });
-      for (const d of a.inventory.devices) writer.device(d);
-      const alerts = alertsOf(a);
-      for (const al of alerts) writer.alert(al);
+      const run = await runSensor(await fileSource(path), state.sensorOptions());
+      const a = state.judge(run, learn !== undefined ? { learn } : {});
+      const alertCount = keep(a);
       for (const t of a.traffic) writer.traffic({ source: path, ...t });
+      // The file's traffic is written under its own name: the next file starts from zero.
+      state.traffic?.clear();
       await writer.flush();
       if (writer.health.state !== 'ok') throw new Error(`the store is unavailable (${writer.health.lastError ?? 'unknown'}); the results stay queued and the file will be read again on the next start`);
       await store.markIngested(path, size, a.run.report.frames);
-      Object.assign(ingest, { state: 'done', frames: a.run.report.frames, devices: a.inventory.devices.length, alerts: alerts.length, ...(a.run.error !== undefined ? { warning: a.run.error.message } : {}) });
-      process.stdout.write(`vigil: ${file}: ${a.run.report.frames.toLocaleString('en')} frames, ${a.inventory.devices.length} devices, ${alerts.length} alerts stored\n`);
+      Object.assign(ingest, { state: 'done', frames: a.run.report.frames, devices: a.inventory.devices.length, alerts: alertCount, ...(a.run.error !== undefined ? { warning: a.run.error.message } : {}) });
+      process.stdout.write(`vigil: ${file}: ${a.run.report.frames.toLocaleString('en')} frames, ${a.inventory.devices.length} devices, ${alertCount} alerts stored\n`);
     } catch (e) {
       Object.assign(ingest, { state: 'failed', error: (e as Error).message });
       process.stderr.write(`vigil serve: ${file}: ${(e as Error).message}\n`);
@@ -119,7 +137,7 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
       const { simulate } = await import('../simulate/simulate.ts');
       const file = join(tmp, 'hospital.pcap');
       await simulate({ devices: 60, duration: 6 * 3600, seed: 'demo', start: Date.parse('2026-11-23T06:00:00Z') / 1000, out: file, catalogue: join(installRoot(), 'data', 'simulator', 'catalogue.json'), incidents: 'all' });
-      await ingestFile(file, 4 * 3600);
+      await ingestFile(file);
     } finally {
       rmSync(tmp, { recursive: true, force: true });
     }
@@ -129,7 +147,6 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
     // Live: the sensor runs for as long as the capture does; every checkpoint judges what has been
     // gathered and writes it through the batched writer.
     const live = startLiveCapture({ interface: o.interface });
-    const state = new AnalysisState({ traffic: true });
     const source = `live:${o.interface}:${Math.floor(Date.now() / 1000)}`;
     let sensor: Sensor | undefined;
     Object.assign(ingest, { state: 'capturing', source: `interface ${o.interface}` });
@@ -137,9 +154,8 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
       sensor = s;
     });
     const checkpoint = () => {
-      const a = state.judge({ report: sensor?.report() ?? emptyReport() });
-      for (const d of a.inventory.devices) writer.device(d);
-      for (const al of alertsOf(a)) writer.alert(al);
+      const a = state.judge({ report: sensor?.report() ?? emptyReport() }, learn !== undefined ? { learn } : {});
+      keep(a);
       for (const t of a.traffic) writer.traffic({ source, ...t });
       // Hours before the last are final (a flow counts in the hour it ended): written, forgotten.
       const last = sensor?.report().lastTime;
@@ -219,4 +235,38 @@ function watchDirectory(dir: string, ingestFile: (file: string) => Promise<void>
 
 function emptyReport(): SensorReport {
   return new Sensor({ dissectors: [] }).report();
+}
+
+const WINDOW_MODEL = 'window-model';
+
+/**
+ * What the store learnt before: the baseline from its per-device pieces and the rest, the online
+ * model whole. A piece in an unknown format is reported and left out (learning starts afresh for
+ * it), never a reason not to start.
+ */
+async function restoreBehaviour(store: SqlStore): Promise<{ baseline?: ReturnType<typeof mergeBaselineParts>; windows?: WindowModel }> {
+  const out: { baseline?: ReturnType<typeof mergeBaselineParts>; windows?: WindowModel } = {};
+  const parts = (await store.models('baseline')).map((m) => m.data as BaselineSnapshot);
+  if (parts.length > 0) {
+    try {
+      out.baseline = mergeBaselineParts(parts);
+    } catch (e) {
+      process.stderr.write(`vigil serve: the stored behaviour baseline could not be read (${(e as Error).message}); learning again\n`);
+    }
+  }
+  const wm = await store.model(WINDOW_MODEL);
+  if (wm !== undefined) {
+    try {
+      out.windows = WindowModel.fromJSON(wm.data as WindowModelSnapshot);
+    } catch (e) {
+      process.stderr.write(`vigil serve: the stored online model could not be read (${(e as Error).message}); learning again\n`);
+    }
+  }
+  if (out.baseline !== undefined || out.windows !== undefined) process.stdout.write(`vigil: behaviour resumed from the store (${parts.length} baseline pieces${out.windows !== undefined ? ', the online model' : ''})\n`);
+  return out;
+}
+
+/** The learnt state to keep: the baseline cut per device (and the rest), and the online model. */
+function behaviourModels(state: AnalysisState, a: Analysis): StoredModel[] {
+  return [...baselineParts(state.baseline, a.inventory.devices), { subject: WINDOW_MODEL, kind: WINDOW_MODEL, data: state.windows.toJSON() }];
 }

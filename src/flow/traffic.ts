@@ -94,6 +94,12 @@ export class TrafficLedger {
     return [...this.byKey.values()];
   }
 
+  /** Forgets everything (the rows were written as one source's totals). */
+  clear(): void {
+    this.byKey.clear();
+    this.keysPerIpHour.clear();
+  }
+
   /** Forgets the hours before `hour` (their rows are final and written). */
   forgetBefore(hour: number): void {
     for (const [k, r] of this.byKey) if (r.hour < hour) this.byKey.delete(k);

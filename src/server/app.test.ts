@@ -52,6 +52,7 @@ const ROUTES: { method: 'GET' | 'POST' | 'PATCH'; url: string; action: Action; p
   { method: 'GET', url: '/api/devices/export.csv', action: 'read', ok: 200 },
   { method: 'GET', url: '/api/devices/mac:00:1b:2c:00:00:01/peers', action: 'read', ok: 200 },
   { method: 'GET', url: '/api/devices/mac:00:1b:2c:00:00:01/activity', action: 'read', ok: 200 },
+  { method: 'GET', url: '/api/devices/mac:00:1b:2c:00:00:01/baseline', action: 'read', ok: 200 },
   { method: 'GET', url: '/api/alerts/summary', action: 'read', ok: 200 },
   { method: 'GET', url: '/api/findings', action: 'read', ok: 200 },
   { method: 'GET', url: '/api/me', action: 'read', ok: 200 },

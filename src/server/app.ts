@@ -14,6 +14,8 @@ import { ACTIONS, can, hashPassword, isRole, newToken, passwordProblem, ROLES, t
 import { ALERT_STATUSES, type Alert, type AlertChange, type AlertQuery, type AlertStatus, type DeviceQuery, type FindingQuery, type SqlStore, type User } from '../store/store.ts';
 import type { AssessedDevice } from '../inventory/inventory.ts';
 import type { DeviceListIndex } from '../store/device-index.ts';
+import { baselineSummary } from '../behavior/summary.ts';
+import { LEARN_SECONDS, type BaselineSnapshot } from '../behavior/baseline.ts';
 import type { Role } from './auth.ts';
 import type { WriterHealth } from '../store/writer.ts';
 import { CATEGORIES } from '../inventory/device.ts';
@@ -48,6 +50,8 @@ export interface AppOptions {
   /** Login attempts per minute per client address (default 10). */
   loginPerMinute?: number;
   version?: string;
+  /** The learning period the analysis runs with (seconds; default 24 h), for the baseline's state. */
+  learnSeconds?: number;
   /** The device list's in-memory index (see device-index.ts); without it the list is asked of the store. */
   deviceIndex?: DeviceListIndex;
   /** The built dashboard (default: web/dist of the installation, when it has been built). */
@@ -232,6 +236,13 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     const id = (req.params as { id: string }).id;
     if ((await store.device(id)) === undefined) return reply.status(404).send({ error: 'no such device' });
     return { items: await store.devicePeers(id, (req.query as { limit: number }).limit) };
+  });
+
+  app.get('/api/devices/:id/baseline', { config: { action: 'read' }, schema: { summary: 'The behaviour learnt for the device: learning or learned, its normal peers and services, its traffic per hour', params: idParam } }, async (req, reply) => {
+    const id = (req.params as { id: string }).id;
+    if ((await store.device(id)) === undefined) return reply.status(404).send({ error: 'no such device' });
+    const [own, rest] = await Promise.all([store.model(`device:${id}`), store.model('baseline:rest')]);
+    return baselineSummary(own?.data as BaselineSnapshot | undefined, rest?.data as BaselineSnapshot | undefined, o.learnSeconds ?? LEARN_SECONDS);
   });
 
   app.get('/api/devices/:id/activity', { config: { action: 'read' }, schema: { summary: "The device's traffic per hour (packets, bytes, connections)", params: idParam } }, async (req, reply) => {

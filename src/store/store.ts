@@ -13,7 +13,7 @@ import type { Category } from '../inventory/device.ts';
 import type { Severity } from '../assess/finding.ts';
 import { MIGRATIONS } from './migrations.ts';
 import { EventEmitter } from 'node:events';
-import { ipv4Range, ipv4ToNumber, isInternalIp } from '../inventory/address.ts';
+import { ipv4Range, ipv4ToNumber, isInternalIp, isUnicastIp } from '../inventory/address.ts';
 import type { DeviceTrafficRow } from '../flow/traffic.ts';
 import { allEolAt } from '../assess/lifecycle.ts';
 import { deviceFindings, type DeviceFinding, type FindingKind } from '../assess/device-findings.ts';
@@ -735,7 +735,8 @@ export class SqlStore {
         peer,
         peerDeviceId,
         peerName: peerDeviceId !== null ? (names.get(peerDeviceId) ?? null) : null,
-        external: peer !== 'other' && !isInternalIp(peer),
+        // Broadcast and multicast are neither side of the Internet.
+        external: isUnicastIp(peer) && !isInternalIp(peer),
         service: String(r.service),
         packets: Number(r.packets),
         bytes: Number(r.bytes),
