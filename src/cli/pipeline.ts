@@ -32,7 +32,7 @@ export interface Analysis {
   unconfirmedAnomalies: WindowAlert[];
 }
 
-/** Online-model alerts kept between judgements (the model rate-limits per host; this caps the rest). */
+/** Online-model alerts kept for judgement, the latest (the model rate-limits per host; this caps the rest). */
 const MAX_ANOMALIES = 10_000;
 
 export interface AnalyseOptions {
@@ -63,8 +63,12 @@ export class AnalysisState {
     this.baseline = o.baseline ?? new BaselineLedger();
     this.windows = o.windows ?? new WindowModel({ learnSeconds: o.learn ?? LEARN_SECONDS });
     this.windows.onAlert = (a) => {
-      if (this.anomalies.length < MAX_ANOMALIES) this.anomalies.push(a);
-      else this.anomaliesDropped++;
+      // A live capture runs for months: keep the latest (the store already holds what was raised).
+      if (this.anomalies.length >= MAX_ANOMALIES) {
+        this.anomalies.shift();
+        this.anomaliesDropped++;
+      }
+      this.anomalies.push(a);
     };
   }
 
