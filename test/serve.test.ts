@@ -2,7 +2,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -119,6 +119,24 @@ test('--database postgres://…: the same server on PostgreSQL — it stores, se
     assert.equal(trail[0]?.after.assignee, 'team:clinical-engineering');
     second.child.kill('SIGTERM');
     await new Promise((r) => second.child.once('exit', r));
+  } finally {
+    rmSync(data, { recursive: true, force: true });
+  }
+});
+
+test('--read -: a capture piped in on stdin is analysed into the store', async () => {
+  const data = mkdtempSync(join(tmpdir(), 'vigil-stdin-data-'));
+  try {
+    const child = spawn(process.execPath, [VIGIL, 'serve', '--port', '0', '--data-dir', data, '--read', '-'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    children.push(child);
+    let out = '';
+    child.stdout?.on('data', (b: Buffer) => (out += b.toString()));
+    child.stderr?.on('data', (b: Buffer) => (out += b.toString()));
+    child.stdin?.end(readFileSync(SAMPLE));
+    for (let i = 0; i < 300 && !/alerts stored/.test(out); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.match(out, /vigil: -: [\d,]+ frames, \d+ devices, \d+ alerts stored/);
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
   } finally {
     rmSync(data, { recursive: true, force: true });
   }

@@ -6,7 +6,7 @@
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { fileSource } from '../capture/source.ts';
+import { fileSource, streamSource } from '../capture/source.ts';
 import { installRoot } from '../knowledge/paths.ts';
 import { buildApp } from '../server/app.ts';
 import { hashPassword, randomPassword } from '../server/auth.ts';
@@ -94,24 +94,28 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
   // again on the next start, and every write is idempotent (devices and traffic totals replace,
   // an open alert is seen again rather than duplicated), so nothing is lost or counted twice.
   const ingestFile = async (file: string) => {
-    const path = resolve(file);
-    let size: number;
-    try {
-      size = statSync(path).size;
-    } catch (e) {
-      Object.assign(ingest, { state: 'failed', error: (e as Error).message });
-      process.stderr.write(`vigil serve: ${file}: ${(e as Error).message}\n`);
-      return;
-    }
-    const before = await store.ingested(path);
-    if (before !== undefined && before.size === size) {
-      process.stdout.write(`vigil: ${file}: already analysed (${before.frames.toLocaleString('en')} frames), skipped\n`);
-      return;
+    // stdin ('-') is read once, as it comes: there is no file to mark or to read again.
+    const stdin = file === '-';
+    const path = stdin ? `stdin:${new Date().toISOString()}` : resolve(file);
+    let size = 0;
+    if (!stdin) {
+      try {
+        size = statSync(path).size;
+      } catch (e) {
+        Object.assign(ingest, { state: 'failed', error: (e as Error).message });
+        process.stderr.write(`vigil serve: ${file}: ${(e as Error).message}\n`);
+        return;
+      }
+      const before = await store.ingested(path);
+      if (before !== undefined && before.size === size) {
+        process.stdout.write(`vigil: ${file}: already analysed (${before.frames.toLocaleString('en')} frames), skipped\n`);
+        return;
+      }
     }
     ingest.state = 'reading';
-    ingest.source = file;
+    ingest.source = stdin ? 'stdin' : file;
     try {
-      const run = await runSensor(await fileSource(path), state.sensorOptions());
+      const run = await runSensor(stdin ? streamSource(process.stdin) : await fileSource(path), state.sensorOptions());
       const a = state.judge(run, learn !== undefined ? { learn } : {});
       const alertCount = keep(a);
       for (const t of a.traffic) writer.traffic({ source: path, ...t });
@@ -119,7 +123,7 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
       state.traffic?.clear();
       await writer.flush();
       if (writer.health.state !== 'ok') throw new Error(`the store is unavailable (${writer.health.lastError ?? 'unknown'}); the results stay queued and the file will be read again on the next start`);
-      await store.markIngested(path, size, a.run.report.frames);
+      if (!stdin) await store.markIngested(path, size, a.run.report.frames);
       Object.assign(ingest, { state: 'done', frames: a.run.report.frames, devices: a.inventory.devices.length, alerts: alertCount, ...(a.run.error !== undefined ? { warning: a.run.error.message } : {}) });
       process.stdout.write(`vigil: ${file}: ${a.run.report.frames.toLocaleString('en')} frames, ${a.inventory.devices.length} devices, ${alertCount} alerts stored\n`);
     } catch (e) {

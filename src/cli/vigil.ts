@@ -115,7 +115,7 @@ program
   .option('--host <address>', 'address to listen on', '127.0.0.1')
   .option('--data-dir <dir>', 'where the embedded database lives (default $VIGIL_DATA_DIR or ~/.local/share/vigil)')
   .option('--database <url>', 'PostgreSQL instead of the embedded database (postgres://…)')
-  .option('--read <file>', 'analyse this capture into the store, then keep serving')
+  .option('--read <file>', "analyse this capture into the store ('-': stdin, e.g. tcpdump -w - | vigil serve --read -), then keep serving")
   .option('--watch <dir>', 'analyse each capture file a capture tool finishes in this directory (tcpdump -G, dumpcap -b)')
   .option('--demo', 'load a simulated hospital morning (with labelled incidents) into the store')
   .option('-i, --interface <name>', 'capture live from this interface (receive-only, via tcpdump) and analyse continuously')
