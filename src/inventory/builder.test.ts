@@ -134,3 +134,21 @@ test('a phone that randomises its MAC is one device while it keeps its name; wor
   assert.deepEqual(phone[0]?.ips, ['10.5.0.20', '10.5.0.41']);
   assert.equal(devices.filter((d) => d.ips.includes('10.5.0.50') || d.ips.includes('10.5.0.51')).length, 2);
 });
+
+test('a gateway seen with its own private address and two Internet ones is a router, not a device with public addresses', () => {
+  const b = new InventoryBuilder();
+  const GW = '00:1e:7a:00:03:01';
+  const PUMP = '00:0e:2f:00:00:41';
+  // The gateway answers DHCP relay on its own address; replies from a vendor cloud arrive through it.
+  b.addFlow(flow({ clientMac: PUMP, clientIp: '10.40.0.20', serverMac: GW, serverIp: '10.40.0.1', serverPort: 67, proto: 'udp' }));
+  b.addFlow(flow({ clientMac: GW, clientIp: '203.0.113.4', serverMac: PUMP, serverIp: '10.40.0.20', serverPort: 443 }));
+  b.addFlow(flow({ clientMac: GW, clientIp: '203.0.113.7', serverMac: PUMP, serverIp: '10.40.0.20', serverPort: 443 }));
+  assert.ok(b.routers().has(GW));
+  const devices = b.devices();
+  assert.ok(!devices.some((d) => d.ips.includes('203.0.113.4')), 'public addresses are peers, not a device');
+  // A host with a link-local and a global IPv6 address is not a router for that.
+  const c = new InventoryBuilder();
+  c.addFlow(flow({ clientMac: HOST, clientIp: 'fe80::21b:2cff:fe00:1', serverMac: ROUTER, serverIp: 'fe80::1', ipVersion: 6 }));
+  c.addFlow(flow({ clientMac: HOST, clientIp: '2001:db8::21b:2cff:fe00:1', serverMac: ROUTER, serverIp: '2001:db8::80', ipVersion: 6 }));
+  assert.ok(!c.routers().has(HOST));
+});

@@ -265,11 +265,22 @@ export class InventoryBuilder {
     for (const [mac, eps] of this.macIps) {
       let v4 = 0;
       let v6 = 0;
+      let internal = 0;
+      let external = 0;
       for (const e of eps) {
-        if ((addressClass(e.ip as string) & IPV4) !== 0) v4++;
-        else v6++;
+        const c = addressClass(e.ip as string);
+        if ((c & IPV4) === 0) {
+          v6++;
+          continue;
+        }
+        v4++;
+        if ((c & INTERNAL) !== 0) internal++;
+        else external++;
       }
-      if (v4 > ROUTER_IPV4 || v6 > ROUTER_IPV6) out.add(mac);
+      // A MAC that sends both as a private IPv4 address and as Internet ones forwards the Internet's
+      // traffic — a gateway, a NAT, a firewall — however few addresses a short capture showed. (Not
+      // IPv6: a host's link-local and global addresses are both its own.)
+      if (v4 > ROUTER_IPV4 || v6 > ROUTER_IPV6 || (internal > 0 && external > 0)) out.add(mac);
     }
     // An address seen behind two MACs is one host's own and a router's forwarded: the MAC that
     // carries more addresses is the router (a gateway for a few remote hosts stays under the count above).
