@@ -133,6 +133,9 @@ test('stored per device and merged back after a restart, a ledger judges as befo
   assert.ok(parts.find((p) => p.subject === 'device:ct3')!.data.clients.every((c) => c[0] === '10.1.0.13'));
   const back = mergeBaselineParts(parts.map((p) => JSON.parse(JSON.stringify(p.data)) as typeof p.data));
   assert.deepEqual(detectBaselineDeviations(back, devices), detectBaselineDeviations(ledger, devices));
+  // A piece stored twice (a device renamed, a stale row) changes nothing.
+  const twice = mergeBaselineParts([...parts, ...parts.filter((p) => p.subject !== 'baseline:rest')].map((p) => p.data));
+  assert.deepEqual(twice.toJSON(), back.toJSON());
   // A CT scanner first seen after the restart: its group (rebuilt from the stored members) covers its habits.
   const ct4 = { id: 'ct4', ips: ['10.1.0.14'], name: 'CT-04', group: 'CT scanner' };
   back.flow(bulk('10.1.0.14', '10.6.0.10', 104, T0 + 46 * H, 100e6));

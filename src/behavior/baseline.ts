@@ -492,19 +492,52 @@ export function baselineParts(ledger: BaselineLedger, devices: ReadonlyArray<{ i
   return [...parts].map(([subject, data]) => ({ subject, kind: 'baseline', data }));
 }
 
-/** One ledger from stored pieces (see `baselineParts`); the first piece's limits apply. */
+/**
+ * One ledger from stored pieces (see `baselineParts`); the first piece's limits apply. An address
+ * may be in two pieces (a device renamed, a stale piece left in the store): its copies are merged
+ * idempotently — edges united (earliest first time, largest count), the earliest sighting, per hour
+ * the fuller copy — so a piece read twice changes nothing.
+ */
 export function mergeBaselineParts(parts: readonly BaselineSnapshot[]): BaselineLedger {
   const first = parts[0];
   if (first === undefined) return new BaselineLedger();
   const lo = parts.map((p) => p.first).filter((x): x is number => x !== null);
   const hi = parts.map((p) => p.last).filter((x): x is number => x !== null);
+  type C = BaselineSnapshot['clients'][number];
+  type E = C[3][number];
+  type V = BaselineSnapshot['volume'][number];
+  type Hr = V[1][number];
+  const clients = new Map<string, { first: number; overflow: number; edges: Map<string, E> }>();
+  const seen = new Map<string, number>();
+  const volume = new Map<string, Map<number, Hr>>();
+  for (const p of parts) {
+    for (const [ip, f, overflow, edges] of p.clients) {
+      let c = clients.get(ip);
+      if (c === undefined) clients.set(ip, (c = { first: f, overflow, edges: new Map() }));
+      c.first = Math.min(c.first, f);
+      c.overflow = Math.max(c.overflow, overflow);
+      for (const e of edges) {
+        const o = c.edges.get(e[0]);
+        c.edges.set(e[0], o === undefined ? e : [e[0], Math.min(o[1], e[1]), Math.max(o[2], e[2]), o[3] ?? e[3]]);
+      }
+    }
+    for (const [ip, t] of p.seen) seen.set(ip, Math.min(seen.get(ip) ?? Infinity, t));
+    for (const [ip, hours] of p.volume) {
+      let m = volume.get(ip);
+      if (m === undefined) volume.set(ip, (m = new Map()));
+      for (const h of hours) {
+        const o = m.get(h[0]);
+        if (o === undefined || h[1] + h[2] + h[4] > o[1] + o[2] + o[4]) m.set(h[0], h);
+      }
+    }
+  }
   return BaselineLedger.fromJSON({
     ...first,
     first: lo.length > 0 ? Math.min(...lo) : null,
     last: hi.length > 0 ? Math.max(...hi) : null,
-    dropped: parts.reduce((s, p) => s + p.dropped, 0),
-    clients: parts.flatMap((p) => p.clients),
-    seen: parts.flatMap((p) => p.seen),
-    volume: parts.flatMap((p) => p.volume),
+    dropped: Math.max(...parts.map((p) => p.dropped)),
+    clients: [...clients].map(([ip, c]): C => [ip, c.first, c.overflow, [...c.edges.values()]]),
+    seen: [...seen],
+    volume: [...volume].map(([ip, m]): V => [ip, [...m.values()].sort((x, y) => x[0] - y[0])]),
   });
 }
