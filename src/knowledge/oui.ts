@@ -2,18 +2,143 @@
  * MAC address → the organisation IEEE assigned its prefix to (MA-L 24-bit, MA-M 28-bit, MA-S 36-bit
  * blocks), from the `oui-data` npm package: IEEE's registries as JSON, kept current by its
  * maintainer (BSD-2-Clause). Read at first use, not bundled, so updating the package updates Vigil.
+ *
+ * Cost: the registry is 5.6 MB of JSON (53,000 entries) and a capture names a few hundred prefixes
+ * at most, so it is not parsed (JSON.parse alone took ~80 ms of every `vigil analyze`, indexing its
+ * lines ~30 ms). oui-data writes one entry per line, ordered by prefix length and then by prefix
+ * (all MA-L, then MA-M, then MA-S): a lookup binary-searches the bytes for its line (as look(1)
+ * does) and decodes only that line. A file laid out otherwise is parsed whole, as before: a sample
+ * of lines is checked for order at load, and a line of another shape met by a search switches to
+ * parsing; the tests check every prefix of the shipped package against the parsed registry.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
-let registry: Record<string, string> | undefined;
+/** The registry file as bytes (searched), or parsed whole when it is not laid out as expected. */
+type Registry = { bytes: Buffer } | { parsed: Map<string, string> };
 
-function load(): Record<string, string> {
+let registry: Registry | undefined;
+
+function registryFile(): string {
+  return createRequire(import.meta.url).resolve('oui-data');
+}
+
+function load(): Registry {
   if (registry === undefined) {
-    const file = createRequire(import.meta.url).resolve('oui-data');
-    registry = JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>;
+    const bytes = readFileSync(registryFile());
+    registry = looksSorted(bytes) ? { bytes } : parseWhole(bytes);
   }
   return registry;
+}
+
+function parseWhole(bytes: Buffer): Registry {
+  return { parsed: new Map(Object.entries(JSON.parse(bytes.toString('utf8')) as Record<string, string>)) };
+}
+
+const QUOTE = 0x22;
+const NEWLINE = 0x0a;
+/** The order of a line: an entry's (prefix length, prefix); the opening brace first, the closing brace (or an empty line) last. */
+const FIRST = -1;
+const LAST = Number.POSITIVE_INFINITY;
+
+/** Not a line of the expected shape: the search gives way to parsing. */
+class Layout extends Error {}
+
+/** A hex digit's value (upper case, as the registry writes prefixes), or -1. */
+function hexValue(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 65 && c <= 70) return c - 55;
+  return -1;
+}
+
+/** Sort key of the line [start, end): prefix length × 2^40 + prefix, FIRST, LAST; throws Layout otherwise. */
+function lineKey(bytes: Buffer, start: number, end: number): number {
+  let i = start;
+  while (i < end && (bytes[i] === 0x20 || bytes[i] === 0x09 || bytes[i] === 0x0d)) i++;
+  if (i === end) return LAST;
+  const c = bytes[i];
+  if (c === 0x7b) return FIRST;
+  if (c === 0x7d) return LAST;
+  if (c !== QUOTE) throw new Layout();
+  let key = 0;
+  let j = i + 1;
+  for (; j < end; j++) {
+    const v = hexValue(bytes[j] as number);
+    if (v < 0) break;
+    key = key * 16 + v;
+  }
+  const len = j - i - 1;
+  if (bytes[j] !== QUOTE || bytes[j + 1] !== 0x3a || len < 6 || len > 9) throw new Layout();
+  return len * 2 ** 40 + key;
+}
+
+function lineEnd(bytes: Buffer, start: number): number {
+  const e = bytes.indexOf(NEWLINE, start);
+  return e < 0 ? bytes.length : e;
+}
+
+/** The start of the first line that starts at or after p. */
+function lineStartFrom(bytes: Buffer, p: number): number {
+  if (p === 0 || bytes[p - 1] === NEWLINE) return p;
+  const e = bytes.indexOf(NEWLINE, p);
+  return e < 0 ? bytes.length : e + 1;
+}
+
+/** 65 lines spread over the file in ascending order: the layout the search relies on, in a few microseconds. */
+function looksSorted(bytes: Buffer): boolean {
+  try {
+    let prev = -Infinity;
+    for (let s = 0; s <= 64; s++) {
+      const start = lineStartFrom(bytes, Math.floor((bytes.length * s) / 65));
+      if (start >= bytes.length) break;
+      const k = lineKey(bytes, start, lineEnd(bytes, start));
+      if (k < prev) return false;
+      prev = k;
+    }
+    return lineKey(bytes, 0, lineEnd(bytes, 0)) === FIRST;
+  } catch (e) {
+    if (e instanceof Layout) return false;
+    throw e;
+  }
+}
+
+/** The text of the entry for `hex` (6 to 9 upper-case hex digits), or undefined. */
+function search(bytes: Buffer, hex: string): string | undefined {
+  const target = hex.length * 2 ** 40 + Number.parseInt(hex, 16);
+  // Invariant: the target's line, if there is one, starts in [lo, hi).
+  let lo = 0;
+  let hi = bytes.length;
+  while (lo < hi) {
+    const mid = lo + Math.floor((hi - lo) / 2);
+    const start = lineStartFrom(bytes, mid);
+    if (start >= hi) {
+      hi = mid;
+      continue;
+    }
+    const end = lineEnd(bytes, start);
+    const k = lineKey(bytes, start, end);
+    if (k === target) {
+      // `"HEX": "text",` as the JSON it is.
+      const line = bytes.toString('utf8', start, end).trim().replace(/,$/, '');
+      return Object.values(JSON.parse(`{${line}}`) as Record<string, string>)[0];
+    }
+    if (k < target) lo = end + 1;
+    else hi = mid;
+  }
+  return undefined;
+}
+
+/** The registry's text for a prefix (6, 7 or 9 upper-case hex digits), or undefined. */
+function entry(hex: string): string | undefined {
+  const r = load();
+  if ('parsed' in r) return r.parsed.get(hex);
+  try {
+    return search(r.bytes, hex);
+  } catch (e) {
+    if (!(e instanceof Layout)) throw e;
+    registry = parseWhole(r.bytes);
+    return entry(hex);
+  }
 }
 
 /** The locally-administered bit (IEEE 802 §8.2.2): randomised phone MACs, virtual NICs. OUI says nothing then. */
@@ -47,14 +172,13 @@ export function ouiLookup(mac: string): OuiAssignment | undefined {
   const key = hex.slice(0, 9);
   const hit = cache.get(key);
   if (hit !== undefined) return hit ?? undefined;
-  const r = load();
   let found: OuiAssignment | undefined;
   for (const [len, block] of [
     [9, 'MA-S'],
     [7, 'MA-M'],
     [6, 'MA-L'],
   ] as const) {
-    const text = r[hex.slice(0, len)];
+    const text = entry(hex.slice(0, len));
     if (text !== undefined) {
       const organisation = text.split('\n', 1)[0]?.trim() ?? '';
       if (organisation !== '') found = { organisation, prefix: hex.slice(0, len).replace(/(..)(?=.)/g, '$1:'), block };
@@ -64,4 +188,11 @@ export function ouiLookup(mac: string): OuiAssignment | undefined {
   if (cache.size > 100_000) cache.clear();
   cache.set(key, found ?? null);
   return found;
+}
+
+/** For the tests: the shipped registry searched (never parsed), and parsed whole, from the same file. */
+export function ouiRegistriesForTest(): { searched: (hex: string) => string | undefined; parsed: (hex: string) => string | undefined; prefixes: string[]; sorted: boolean } {
+  const bytes = readFileSync(registryFile());
+  const whole = parseWhole(bytes) as { parsed: Map<string, string> };
+  return { searched: (hex) => search(bytes, hex), parsed: (hex) => whole.parsed.get(hex), prefixes: [...whole.parsed.keys()], sorted: looksSorted(bytes) };
 }
