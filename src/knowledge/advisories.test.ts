@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { buildAdvisories, DEFAULT_CORPUS, serialiseAdvisories } from '../../scripts/build-advisories.ts';
 import { matchVulnerabilities } from '../assess/vulnerabilities.ts';
 import { knowledgeImportCommand } from '../cli/knowledge.ts';
-import { defaultKnowledgeDir, detectFormat, importKnowledge, loadAdvisories, loadOsFlaws, type ImportResult } from './advisories.ts';
+import { defaultKnowledgeDir, detectFormat, importKnowledge, KnowledgeFileSchema, loadAdvisories, loadOsFlaws, loadShipped, OsFlawFileSchema, type ImportResult } from './advisories.ts';
 import { dataFile } from './paths.ts';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -87,6 +87,42 @@ const NVD_RESPONSE = {
     },
   ],
 };
+
+test('the shipped advisories.json and os-flaws.json are what validation returns (they are read without it)', () => {
+  const advisories = JSON.parse(readFileSync(dataFile('advisories.json'), 'utf8')) as unknown;
+  assert.deepEqual(KnowledgeFileSchema.parse(advisories), advisories);
+  assert.deepEqual(loadShipped(), advisories);
+  const flaws = JSON.parse(readFileSync(dataFile('os-flaws.json'), 'utf8')) as { flaws: unknown };
+  // Defaults filled in would differ: the file spells every field out.
+  assert.deepEqual(OsFlawFileSchema.parse(flaws).flaws, flaws.flaws);
+  assert.deepEqual(loadOsFlaws(), flaws.flaws);
+  // An explicit path is validated.
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-shipped-'));
+  try {
+    writeFileSync(join(dir, 'bad.json'), JSON.stringify({ format: 'vigil-os-flaws', version: 1, flaws: [{ id: 'x' }] }));
+    assert.throws(() => loadOsFlaws(join(dir, 'bad.json')), /invalid OS flaw list/);
+    assert.throws(() => loadShipped(join(dir, 'bad.json')), /invalid knowledge file/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the merged knowledge is loaded again only when the knowledge directory changes', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-merge-'));
+  try {
+    const a = loadAdvisories(dir);
+    assert.equal(loadAdvisories(dir), a);
+    writeFileSync(join(dir, 'broken.json'), '{');
+    const b = loadAdvisories(dir);
+    assert.notEqual(b, a);
+    assert.equal(b.warnings.length, 1);
+    assert.equal(loadAdvisories(dir), b);
+    rmSync(join(dir, 'broken.json'));
+    assert.deepEqual(loadAdvisories(dir).warnings, []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
 
 test('the shipped knowledge loads: KEV, the ICSMA advisories with their product trees, the OS flaws', () => {
   const kb = loadAdvisories(null);

@@ -6,11 +6,12 @@
  * Shipped: `data/advisories.json` (generated from the corpus by scripts/build-advisories.ts with
  * the same normalisers that `vigil knowledge import` uses) and `data/os-flaws.json` (hand-kept).
  * Imported: whatever the user saved with `vigil knowledge import FILE…` in the knowledge directory
- * (`$VIGIL_DATA_DIR/knowledge`, else `~/.local/share/vigil/knowledge`). Everything is validated
- * with zod; entries with the same id are merged, the newer one winning.
+ * (`$VIGIL_DATA_DIR/knowledge`, else `~/.local/share/vigil/knowledge`). Imported files are
+ * validated with zod when read (the shipped ones by the tests; see loadShipped); entries with the
+ * same id are merged, the newer one winning.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -659,40 +660,71 @@ export function mergeKnowledge(files: readonly KnowledgeFile[], osFlaws: readonl
   };
 }
 
-/** data/os-flaws.json, validated. Throws on a broken shipped file (a packaging bug). */
-export function loadOsFlaws(path = dataFile('os-flaws.json')): OsFlaw[] {
+/*
+ * The shipped files (data/advisories.json, data/os-flaws.json) are read without zod: validating them
+ * cost ~60 ms of every analysis, for files that only change with a release. The tests check that
+ * each schema accepts its shipped file unchanged (no defaults filled in, nothing stripped), so what
+ * is read is what validation would return. A path given explicitly, and every user-imported file,
+ * is validated.
+ */
+
+let shippedFlaws: OsFlaw[] | undefined;
+let shippedKnowledge: KnowledgeFile | undefined;
+
+/** data/os-flaws.json (or the file given, validated). Throws on a broken file. */
+export function loadOsFlaws(path?: string): OsFlaw[] {
+  if (path === undefined) return (shippedFlaws ??= (JSON.parse(readFileSync(dataFile('os-flaws.json'), 'utf8')) as z.infer<typeof OsFlawFileSchema>).flaws);
   const r = OsFlawFileSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
   if (!r.success) throw new Error(`${path}: invalid OS flaw list: ${issues(r.error)}`);
   return r.data.flaws;
 }
 
-/** data/advisories.json, validated. Throws on a broken shipped file (a packaging bug). */
-export function loadShipped(path = dataFile('advisories.json')): KnowledgeFile {
+/** data/advisories.json (or the file given, validated). Throws on a broken file. */
+export function loadShipped(path?: string): KnowledgeFile {
+  if (path === undefined) return (shippedKnowledge ??= JSON.parse(readFileSync(dataFile('advisories.json'), 'utf8')) as KnowledgeFile);
   const r = KnowledgeFileSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
   if (!r.success) throw new Error(`${path}: invalid knowledge file: ${issues(r.error)}`);
   return r.data;
 }
 
+/** The last merge, and what it was made of (the directory and its files' names, sizes and times). */
+let lastMerge: { key: string; advisories: Advisories } | undefined;
+
 /**
  * The shipped knowledge plus what the user imported into `knowledgeDir` (null: shipped only).
- * A file in the directory that cannot be read is skipped with a warning.
+ * A file in the directory that cannot be read is skipped with a warning. While the directory is
+ * unchanged, the same merged object is returned: the server judges at every checkpoint, and the
+ * vulnerability results memoised on it (src/inventory/inventory.ts) stay valid.
  */
 export function loadAdvisories(knowledgeDir: string | null = defaultKnowledgeDir()): Advisories {
+  const names = knowledgeDir !== null && existsSync(knowledgeDir) ? readdirSync(knowledgeDir).filter((n) => n.endsWith('.json')).sort() : [];
+  const key = JSON.stringify([
+    knowledgeDir,
+    names.map((name) => {
+      try {
+        const st = statSync(join(knowledgeDir as string, name));
+        return [name, st.size, st.mtimeMs];
+      } catch {
+        return [name];
+      }
+    }),
+  ]);
+  if (lastMerge?.key === key) return lastMerge.advisories;
   const files: KnowledgeFile[] = [loadShipped()];
   const warnings: string[] = [];
-  if (knowledgeDir !== null && existsSync(knowledgeDir)) {
-    for (const name of readdirSync(knowledgeDir).filter((n) => n.endsWith('.json')).sort()) {
-      const path = join(knowledgeDir, name);
-      try {
-        const r = KnowledgeFileSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
-        if (r.success) files.push(r.data);
-        else warnings.push(`${path}: skipped, not a valid knowledge file: ${issues(r.error)}`);
-      } catch (e) {
-        warnings.push(`${path}: skipped: ${(e as Error).message}`);
-      }
+  for (const name of names) {
+    const path = join(knowledgeDir as string, name);
+    try {
+      const r = KnowledgeFileSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
+      if (r.success) files.push(r.data);
+      else warnings.push(`${path}: skipped, not a valid knowledge file: ${issues(r.error)}`);
+    } catch (e) {
+      warnings.push(`${path}: skipped: ${(e as Error).message}`);
     }
   }
-  return mergeKnowledge(files, loadOsFlaws(), warnings);
+  const advisories = mergeKnowledge(files, loadOsFlaws(), warnings);
+  lastMerge = { key, advisories };
+  return advisories;
 }
 
 // ─── Import ─────────────────────────────────────────────────────────────────────────────────────

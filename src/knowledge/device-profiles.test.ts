@@ -31,7 +31,13 @@ function clone(d: DeviceProfileData): DeviceProfileData {
 }
 const byProfile = (ms: ProfileMatch[], id: string): ProfileMatch | undefined => ms.find((m) => m.profile === id);
 
-test('the knowledge base validates and is broad', () => {
+test('the shipped knowledge base validates and is read as validation returns it (the loader skips validating it)', () => {
+  const raw = JSON.parse(readFileSync(dataFile('device-profiles.json'), 'utf8')) as unknown;
+  assert.deepEqual(parseDeviceProfileData(raw), raw);
+  assert.deepEqual(data, raw);
+});
+
+test('the knowledge base is broad', () => {
   assert.ok(data.profiles.length >= 80, `${data.profiles.length} profiles`);
   const categories = new Set(data.profiles.map((p) => p.category));
   for (const c of ['imaging', 'infusion', 'patient-monitoring', 'laboratory', 'clinical-it', 'building-iot', 'general-it'] as const) assert.ok(categories.has(c), `no profile for ${c}`);

@@ -11,6 +11,10 @@ const HAS_CORPUS = existsSync(join(DEFAULT_CORPUS, 'SOURCES.md'));
 
 test('the shipped table loads, validates, and stays small', () => {
   const t = osLifecycle();
+  // Read without validation: what parseOsLifecycle would return.
+  const raw = JSON.parse(readFileSync(FILE, 'utf8')) as unknown;
+  assert.deepEqual(parseOsLifecycle(raw), raw);
+  assert.deepEqual(t, raw);
   assert.equal(t.format, 1);
   assert.ok(statSync(FILE).size < 200_000, `${statSync(FILE).size} bytes`);
   for (const p of ['windows', 'windows-server', 'windows-embedded', 'debian', 'ubuntu', 'rhel', 'centos', 'sles', 'almalinux', 'rocky-linux', 'oracle-linux', 'alpine-linux', 'fedora', 'macos', 'ios', 'android', 'linux-kernel', 'vmware-esxi']) {
