@@ -2,9 +2,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { OsRelease } from '../inventory/device.ts';
 import { loadAdvisories } from '../knowledge/advisories.ts';
+import { loadDeviceProfileData } from '../knowledge/device-profiles.ts';
 import {
   checkVersion,
   compareVersions,
+  knownVendorsForTest,
   matchProduct,
   matchVendor,
   matchVulnerabilities,
@@ -250,4 +252,35 @@ test('results are sorted, most certain first, confidences within 0..1', () => {
   assert.ok(ms.length >= 3);
   for (let i = 1; i < ms.length; i++) assert.ok((ms[i - 1] as VulnMatch).confidence >= (ms[i] as VulnMatch).confidence);
   for (const m of ms) assert.ok(m.confidence > 0 && m.confidence <= 1 && m.why.length > 0);
+});
+
+test('the vendor index finds exactly the vendor names a scan of every vendor finds', () => {
+  // Names as devices and software state them: the knowledge base's own, the profiles', variants, and product names.
+  const names = new Set<string>(['GE', 'General Electric Company', 'Phillips 66', 'philips medizin systeme', 'B. Braun Melsungen AG', 'Hill-Rom', 'St. Jude Medical', 'Dräger', 'Fuji Film', 'Becton, Dickinson and Company (BD)', 'Silex Technology and GE Healthcare', 'Apache', '']);
+  const products = new Set<string>(['Apache httpd', 'OFFIS DCMTK', 'Microsoft Windows', 'Orthanc', 'GE Healthcare Centricity', 'Welch Allyn Connex', 'nginx', 'hill rom voalte', 'b braun spacecom']);
+  for (const e of kb.kev.values()) {
+    names.add(e.vendorProject);
+    products.add(`${e.vendorProject} ${e.product}`);
+    products.add(e.product);
+  }
+  for (const a of kb.advisories) for (const p of a.products) {
+    names.add(p.vendor);
+    products.add(p.product);
+  }
+  for (const p of loadDeviceProfileData().profiles) {
+    if (p.vendor !== undefined) names.add(p.vendor);
+    if (p.software !== undefined) products.add(p.software);
+  }
+  let found = 0;
+  for (const vendor of names) {
+    const r = knownVendorsForTest(subject({ vendor, model: 'X1' }), kb);
+    assert.deepEqual(r.indexed, r.scanned, vendor);
+    found += r.indexed.length;
+  }
+  for (const name of products) {
+    const r = knownVendorsForTest(subject({ software: [{ name }] }), kb);
+    assert.deepEqual(r.indexed, r.scanned, name);
+    found += r.indexed.length;
+  }
+  assert.ok(found > 1000, `${found}`);
 });

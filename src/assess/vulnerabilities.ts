@@ -685,43 +685,104 @@ function matchOsFlaw(f: OsFlaw, subject: VulnSubject, kb: Advisories): VulnMatch
   };
 }
 
-/** The distinct vendor names of a knowledge base (a few hundred): vendors are checked once per device, not once per entry. */
+/**
+ * The knowledge base indexed by vendor, built once per knowledge base on first use: which of its
+ * vendor names a device's vendor (or a software name) can match is then a few map lookups, not a
+ * scan of every vendor name (~50 ms on the first device), and only the advisories and KEV entries of
+ * those vendors are looked at.
+ */
 interface Index {
-  vendors: readonly string[];
   /** CVEs an NVD record describes. */
   nvd: ReadonlySet<string>;
+  /** Vendor names of the knowledge base by the canonical form of each name they go by. */
+  byCanonical: ReadonlyMap<string, readonly string[]>;
+  /** Vendor names of the knowledge base by each wording that names them inside a product name (vendorInName). */
+  byWording: ReadonlyMap<string, readonly string[]>;
+  /** Positions in kb.advisories of the advisories with a product of each vendor name. */
+  advisories: ReadonlyMap<string, readonly number[]>;
+  /** KEV entries by vendor name, in the catalogue's order. */
+  kev: ReadonlyMap<string, readonly KevEntry[]>;
 }
 const indexes = new WeakMap<Advisories, Index>();
 function indexOf(kb: Advisories): Index {
   let index = indexes.get(kb);
   if (index === undefined) {
-    const set = new Set<string>();
-    for (const e of kb.kev.values()) set.add(e.vendorProject);
-    for (const a of kb.advisories) for (const p of a.products) set.add(p.vendor);
-    index = { vendors: [...set], nvd: new Set(kb.advisories.filter((a) => a.source === 'nvd').map((a) => a.id)) };
+    const vendors = new Set<string>();
+    const advisories = new Map<string, number[]>();
+    const kev = new Map<string, KevEntry[]>();
+    for (const e of kb.kev.values()) {
+      vendors.add(e.vendorProject);
+      push(kev, e.vendorProject, e);
+    }
+    kb.advisories.forEach((a, i) => {
+      for (const p of a.products) {
+        vendors.add(p.vendor);
+        const list = advisories.get(p.vendor);
+        if (list === undefined) advisories.set(p.vendor, [i]);
+        else if (list[list.length - 1] !== i) list.push(i);
+      }
+    });
+    const byCanonical = new Map<string, string[]>();
+    const byWording = new Map<string, string[]>();
+    for (const v of vendors) {
+      if (v === '') continue;
+      for (const n of vendorNames(v)) {
+        // matchVendor holds exactly when some name of each side has the same canonical form (an equal
+        // name or a shared alias has it too).
+        pushOnce(byCanonical, canonical(n), v);
+        for (const w of [n, ...(VENDOR_ALIASES[canonical(n)] ?? [])]) if (w.length >= 3) pushOnce(byWording, w, v);
+      }
+    }
+    index = { nvd: new Set(kb.advisories.filter((a) => a.source === 'nvd').map((a) => a.id)), byCanonical, byWording, advisories, kev };
     indexes.set(kb, index);
   }
   return index;
 }
 
+function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
+  const l = m.get(k);
+  if (l === undefined) m.set(k, [v]);
+  else l.push(v);
+}
+
+function pushOnce<K, V>(m: Map<K, V[]>, k: K, v: V): void {
+  const l = m.get(k);
+  if (l === undefined) m.set(k, [v]);
+  else if (!l.includes(v)) l.push(v);
+}
+
 /**
- * The knowledge base's vendor names that any candidate's vendor matches: the same few vendor
- * names recur across a hospital's devices, so the scan over every vendor is done once per set.
+ * The knowledge base's vendor names some candidate matches (candidateVendor would not be
+ * undefined): by its vendor's names' canonical forms, or — software without a vendor — by every run
+ * of whole words of its name that is some vendor's name or alias (vendorInName's test).
  */
-const vendorSets = new WeakMap<Index, Map<string, ReadonlySet<string>>>();
 function knownVendorsOf(cands: readonly Candidate[], index: Index): ReadonlySet<string> {
-  if (cands.length === 0) return new Set();
-  let memo = vendorSets.get(index);
-  if (memo === undefined) vendorSets.set(index, (memo = new Map()));
-  // Without a vendor, the vendor is looked for in the software's name: the name is then the key.
-  const key = [...new Set(cands.map((c) => (c.vendor !== undefined ? `v:${c.vendor}` : `p:${c.product}`)))].sort().join('\u0000');
-  let set = memo.get(key);
-  if (set === undefined) {
-    set = new Set(index.vendors.filter((v) => v !== '' && cands.some((c) => candidateVendor(c, v) !== undefined)));
-    if (memo.size > 10_000) memo.clear();
-    memo.set(key, set);
+  const out = new Set<string>();
+  for (const c of cands) {
+    if (c.vendor !== undefined) {
+      for (const n of vendorNames(c.vendor)) for (const v of index.byCanonical.get(canonical(n)) ?? []) out.add(v);
+    } else {
+      const words = fold(c.product).split(' ');
+      for (let i = 0; i < words.length; i++) {
+        let run = '';
+        for (let j = i; j < words.length; j++) {
+          run = j === i ? (words[i] as string) : `${run} ${words[j] as string}`;
+          for (const v of index.byWording.get(run) ?? []) out.add(v);
+        }
+      }
+    }
   }
-  return set;
+  return out;
+}
+
+/** For the tests: the vendor names the index finds for a subject, and those a scan of every vendor name with candidateVendor finds. */
+export function knownVendorsForTest(subject: VulnSubject, kb: Advisories): { indexed: string[]; scanned: string[] } {
+  const cands = candidates(subject);
+  const all = new Set<string>();
+  for (const e of kb.kev.values()) all.add(e.vendorProject);
+  for (const a of kb.advisories) for (const p of a.products) all.add(p.vendor);
+  const scanned = [...all].filter((v) => v !== '' && cands.some((c) => candidateVendor(c, v) !== undefined));
+  return { indexed: [...knownVendorsOf(cands, indexOf(kb))].sort(), scanned: scanned.sort() };
 }
 
 /** Every known vulnerability the subject plausibly has, most certain first. */
@@ -732,8 +793,11 @@ export function matchVulnerabilities(subject: VulnSubject, kb: Advisories): Vuln
   const index = indexOf(kb);
   const vendors = knownVendorsOf(cands, index);
   if (vendors.size > 0) {
-    for (const a of kb.advisories) {
-      if (!a.products.some((p) => vendors.has(p.vendor))) continue;
+    // The advisories with a product of one of those vendors, in the knowledge base's order.
+    const at = new Set<number>();
+    for (const v of vendors) for (const i of index.advisories.get(v) ?? []) at.add(i);
+    for (const i of [...at].sort((x, y) => x - y)) {
+      const a = kb.advisories[i] as Advisory;
       const m = matchAdvisory(a, cands, kb);
       if (m === undefined) continue;
       out.push(m);
@@ -748,8 +812,10 @@ export function matchVulnerabilities(subject: VulnSubject, kb: Advisories): Vuln
   }
   if (vendors.size > 0) {
     // A CVE that an NVD record describes is decided by its versions there, not by KEV's product name.
-    for (const e of kb.kev.values()) {
-      if (!vendors.has(e.vendorProject) || covered.has(e.cveID) || index.nvd.has(e.cveID)) continue;
+    const entries: KevEntry[] = [];
+    for (const v of vendors) entries.push(...(index.kev.get(v) ?? []));
+    for (const e of entries) {
+      if (covered.has(e.cveID) || index.nvd.has(e.cveID)) continue;
       const m = matchKev(e, cands, kb);
       if (m !== undefined) out.push(m);
     }
