@@ -13,14 +13,16 @@
  * suffix dropped), `dicom.ae_title` (the calling or the called AE title) and `oui.vendor` (the IEEE
  * organisation of the MAC, which the caller looks up and passes as that attribute).
  *
- * Cost: conditions are indexed by attribute (exact values in a map), regexes compiled once, and
- * results memoised per (attribute, value) in a bounded LRU, so a lookup costs at most the
- * conditions on that attribute, once per distinct value.
+ * Cost: conditions are indexed by attribute (exact values in a map), a regex runs only on values
+ * holding the literal text it needs (src/knowledge/regex-literals.ts; so only the patterns some
+ * value may match are ever compiled), and results are memoised per (attribute, value) in a bounded
+ * LRU, so a lookup costs at most the conditions on that attribute, once per distinct value.
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { CATEGORIES, CRITICALITIES, type Category, type Criticality } from '../inventory/device.ts';
 import { dataFile } from './paths.ts';
+import { mayMatch, requiredLiterals, type Literals } from './regex-literals.ts';
 import registry from '../../data/dicom-uids.json' with { type: 'json' };
 
 // ---------------------------------------------------------------------------------------------
@@ -268,6 +270,8 @@ interface Compiled {
   condIndex: number;
   combined: boolean;
   re?: RegExp;
+  /** Text a value must contain (lower case) for `re` to match it (regex-literals.ts). */
+  literals?: Literals;
 }
 
 class AttributeIndex {
@@ -275,11 +279,6 @@ class AttributeIndex {
   readonly prefix: { needle: string; c: Compiled }[] = [];
   readonly regex: Compiled[] = [];
   readonly sop = new Map<string, Compiled[]>();
-  /**
-   * All of this attribute's patterns as one alternation: most values (a hostname like "WS-0231")
-   * match none, and one test then replaces dozens. No pattern uses backreferences, so joining is safe.
-   */
-  anyRegex: RegExp | undefined;
 }
 
 interface Lookup {
@@ -312,7 +311,10 @@ export class DeviceProfiles {
       const combined = p.match.all !== undefined;
       conditionsOf(p).forEach((c, condIndex) => {
         const entry: Compiled = { profile: p, index, condIndex, combined };
-        if (c.regex !== undefined) entry.re = new RegExp(c.regex, 'i');
+        if (c.regex !== undefined) {
+          entry.re = new RegExp(c.regex, 'i');
+          entry.literals = requiredLiterals(c.regex);
+        }
         for (const a of attributesOf(c)) {
           let ix = this.index.get(a);
           if (ix === undefined) this.index.set(a, (ix = new AttributeIndex()));
@@ -323,9 +325,6 @@ export class DeviceProfiles {
         }
       });
     });
-    for (const ix of this.index.values()) {
-      if (ix.regex.length > 1) ix.anyRegex = new RegExp(ix.regex.map((c) => `(?:${(c.re as RegExp).source})`).join('|'), 'i');
-    }
   }
 
   /** The knowledge base as shipped (data/device-profiles.json), loaded once. */
@@ -432,11 +431,12 @@ export class DeviceProfiles {
     const exact = ix.exact.get(lower);
     if (exact !== undefined) for (const c of exact) add(c, undefined);
     for (const { needle, c } of ix.prefix) if (lower.startsWith(needle)) add(c, undefined);
-    if (ix.anyRegex === undefined || ix.anyRegex.test(value)) {
-      for (const c of ix.regex) {
-        const g = (c.re as RegExp).exec(value);
-        if (g !== null) add(c, g);
-      }
+    // Most values (a hostname like "WS-0231") match none of the patterns: a pattern runs (and is
+    // compiled, on its first run) only when the value holds text every match of it contains.
+    for (const c of ix.regex) {
+      if (!mayMatch(c.literals, lower)) continue;
+      const g = (c.re as RegExp).exec(value);
+      if (g !== null) add(c, g);
     }
     if (ix.sop.size > 0) {
       const uid = LEADING_UID.exec(value)?.[1];
