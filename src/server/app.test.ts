@@ -228,6 +228,8 @@ test('reports: the EOL forecast and the risk summary from the stored devices; an
   assert.match(md.body, /hospital-wide summary/);
   const t = (await app.inject({ method: 'POST', url: '/api/tokens', headers: auth, payload: { label: 'dashboard TV' } })).json<{ token: string }>();
   assert.equal((await app.inject({ method: 'GET', url: '/api/devices', headers: { authorization: `Bearer ${t.token}` } })).statusCode, 200);
+  const trail = (await app.inject({ method: 'GET', url: '/api/audit?entity=user', headers: { authorization: `Bearer ${tokens.get('admin')}` } })).json<{ actor: string; action: string; after: { label?: string } }[]>();
+  assert.ok(trail.some((e) => e.actor === 'u-read-only' && e.action === 'token.create' && e.after.label === 'dashboard TV'), 'an API token is audited (its label, never the token)');
 });
 
 test('the dashboard: its files, index.html for page paths, JSON 404s for the API; security headers', async () => {

@@ -389,7 +389,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     async (req, reply) => {
       const t = newToken();
       const user = req.user as User;
-      await store.addToken(t.hash, user.id, 'api', (req.body as { label: string }).label, null);
+      await store.addToken(t.hash, user.id, 'api', (req.body as { label: string }).label, null, Date.now() / 1000, user.name);
       return reply.status(201).send({ token: t.token, label: (req.body as { label: string }).label, user: user.name, role: user.role });
     },
   );

@@ -135,12 +135,18 @@ for (const [name, open] of engines) {
       assert.equal((await s.tokenUser(session.hash, 500))?.name, 'jane');
       assert.equal(await s.tokenUser(session.hash, 1001), undefined, 'expired');
       const api = newToken();
-      await s.addToken(api.hash, u.id, 'api', 'SIEM export', null, 100);
+      await s.addToken(api.hash, u.id, 'api', 'SIEM export', null, 100, 'jane');
       assert.equal((await s.tokenUser(tokenHash(api.token), 1e12))?.name, 'jane', 'an API token lasts until revoked');
       await s.revokeToken(api.hash);
       assert.equal(await s.tokenUser(api.hash), undefined);
       const trail = await s.auditLog({ entity: 'user' });
-      assert.deepEqual(trail.map((t) => [t.actor, t.action, t.after]), [['system', 'user.add', { name: 'jane', role: 'clinical-engineer' }]]);
+      assert.deepEqual(
+        trail.map((t) => [t.actor, t.action, t.after]),
+        [
+          ['jane', 'token.create', { label: 'SIEM export' }],
+          ['system', 'user.add', { name: 'jane', role: 'clinical-engineer' }],
+        ],
+      );
       await s.close();
     });
 

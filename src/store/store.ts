@@ -674,8 +674,12 @@ export class SqlStore {
   }
 
   /** Stores a session or API token by its hash. A session expires; an API token lasts until revoked. */
-  async addToken(hash: string, userId: number, kind: 'session' | 'api', label: string | null, expiresAt: number | null, at = Date.now() / 1000): Promise<void> {
-    await this.engine.run('INSERT INTO sessions (token_hash, user_id, kind, label, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)', [hash, userId, kind, label, at, expiresAt]);
+  /** Stores a token by its hash. An API token (long-lived, for an integration) is audited; a login session is not a change. */
+  async addToken(hash: string, userId: number, kind: 'session' | 'api', label: string | null, expiresAt: number | null, at = Date.now() / 1000, actor?: string): Promise<void> {
+    await this.engine.transaction(async (tx) => {
+      await tx.run('INSERT INTO sessions (token_hash, user_id, kind, label, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)', [hash, userId, kind, label, at, expiresAt]);
+      if (kind === 'api') await tx.run('INSERT INTO audit (at, actor, action, entity, entity_id, before, after) VALUES (?, ?, ?, ?, ?, ?, ?)', [at, actor ?? String(userId), 'token.create', 'user', String(userId), null, JSON.stringify({ label })]);
+    });
   }
 
   /** The user a token hash belongs to, if the token is valid now and the user enabled. */
