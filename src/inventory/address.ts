@@ -1,7 +1,36 @@
 /** Address classes the inventory needs to decide what is a device, what is a peer, and what is noise. */
 
-/** A dotted-quad IPv4 address as a number (0 … 2³²−1), or undefined for anything else. */
+/**
+ * A dotted-quad IPv4 address as a number (0 … 2³²−1), or undefined for anything else. Called for
+ * every address of every flow (builder, baseline): plain "a.b.c.d" is read digit by digit without
+ * allocating; anything else (IPv6 aside) goes the general way below, which decides every odd form.
+ */
 export function ipv4ToNumber(ip: string): number | undefined {
+  let n = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < ip.length; i++) {
+    const c = ip.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      part = part * 10 + (c - 48);
+      if (++digits > 3) return parsedIpv4(ip);
+    } else if (c === 46 && digits > 0 && dots < 3 && part <= 255) {
+      n = n * 256 + part;
+      part = 0;
+      digits = 0;
+      dots++;
+    } else if (c === 58) {
+      // A colon: IPv6 (or an IPv4-mapped "::ffff:a.b.c.d"), never a dotted quad.
+      return undefined;
+    } else return parsedIpv4(ip);
+  }
+  if (dots !== 3 || digits === 0 || part > 255) return parsedIpv4(ip);
+  return n * 256 + part;
+}
+
+/** The general reading: four dot-separated parts, each a number 0 … 255 as Number() reads it. */
+function parsedIpv4(ip: string): number | undefined {
   const parts = ip.split('.');
   if (parts.length !== 4) return undefined;
   let n = 0;

@@ -349,7 +349,7 @@ export class InventoryBuilder {
       } else if (owner !== undefined) {
         // An IP seen via a router (or without a MAC) that a local host owns: that host.
         join(`mac:${owner}`, e);
-      } else if (e.ip !== undefined && isInternalIp(e.ip)) {
+      } else if (e.ip !== undefined && (addressClass(e.ip) & INTERNAL) !== 0) {
         join(`ip:${e.vlan !== undefined ? `${e.vlan}/` : ''}${e.ip}`, e);
       }
       // Otherwise: a public address behind a router — a peer, not a device of this hospital.
@@ -412,7 +412,7 @@ export class InventoryBuilder {
     let internal = overflow.internal;
     let external = overflow.external;
     for (const p of peers) {
-      if (isInternalIp(p)) internal++;
+      if ((addressClass(p) & INTERNAL) !== 0) internal++;
       else external++;
     }
     const d: DeviceFacts = {

@@ -3,7 +3,7 @@
  * registry, the device profiles, the OS lifecycle table and the advisories (shipped plus any the
  * user imported with `vigil knowledge import`).
  */
-import { resolveOs } from '../assess/lifecycle.ts';
+import { resolveOs, type ResolvedOs } from '../assess/lifecycle.ts';
 import type { InventoryKnowledge } from '../inventory/inventory.ts';
 import { defaultKnowledgeDir, loadAdvisories } from './advisories.ts';
 import { deviceProfiles } from './device-profiles.ts';
@@ -14,13 +14,29 @@ export interface KnowledgeOptions {
   knowledgeDir?: string | null;
 }
 
+/**
+ * OS statements repeat across a hospital (every PC of one image states the same build) and
+ * resolving one builds a resolver and runs dozens of patterns: each text is resolved once against
+ * the shipped lifecycle table, and its result shared (read-only) by the devices that state it.
+ */
+const resolved = new Map<string, ResolvedOs | null>();
+function resolveOsOnce(text: string): ResolvedOs | undefined {
+  let r = resolved.get(text);
+  if (r === undefined) {
+    r = resolveOs(text) ?? null;
+    if (resolved.size >= 10_000) resolved.clear();
+    resolved.set(text, r);
+  }
+  return r ?? undefined;
+}
+
 export function loadKnowledge(o: KnowledgeOptions = {}): InventoryKnowledge {
   const profiles = deviceProfiles();
   return {
     oui: ouiLookup,
     isLocalMac: isLocallyAdministered,
     profiles: (facts) => profiles.matchAll(facts),
-    resolveOs: (text) => resolveOs(text),
+    resolveOs: resolveOsOnce,
     advisories: loadAdvisories(o.knowledgeDir === undefined ? defaultKnowledgeDir() : o.knowledgeDir),
   };
 }
