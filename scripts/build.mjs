@@ -2,8 +2,11 @@
 // without a TypeScript loader in the way. bin/vigil.js falls back to the sources when dist is
 // missing or older than them, so a stale bundle can never run.
 // Then builds the web dashboard (web/ → web/dist, which `vigil serve` serves at /) with Vite.
+import { rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
+// Chunk names carry content hashes: without a clean start, every build would leave the last one's behind.
+rmSync('dist', { recursive: true, force: true });
 await build({
   entryPoints: ['src/cli/vigil.ts'],
   outdir: 'dist',
