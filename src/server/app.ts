@@ -240,9 +240,13 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
 
   app.get('/api/devices/:id/baseline', { config: { action: 'read' }, schema: { summary: 'The behaviour learnt for the device: learning or learned, its normal peers and services, its traffic per hour', params: idParam } }, async (req, reply) => {
     const id = (req.params as { id: string }).id;
-    if ((await store.device(id)) === undefined) return reply.status(404).send({ error: 'no such device' });
+    const d = await store.device(id);
+    if (d === undefined) return reply.status(404).send({ error: 'no such device' });
     const [own, rest] = await Promise.all([store.model(`device:${id}`), store.model('baseline:rest')]);
-    return baselineSummary(own?.data as BaselineSnapshot | undefined, rest?.data as BaselineSnapshot | undefined, o.learnSeconds ?? LEARN_SECONDS);
+    const summary = baselineSummary(own?.data as BaselineSnapshot | undefined, rest?.data as BaselineSnapshot | undefined, o.learnSeconds ?? LEARN_SECONDS);
+    // The peer group is the device's type, when the inventory is sure enough of it (as the detector groups).
+    const group = d.type !== undefined && d.type.confidence >= 0.5 ? d.type.value : undefined;
+    return group === undefined ? summary : { ...summary, group, groupSize: await store.devicesOfType(group) };
   });
 
   app.get('/api/devices/:id/activity', { config: { action: 'read' }, schema: { summary: "The device's traffic per hour (packets, bytes, connections)", params: idParam } }, async (req, reply) => {

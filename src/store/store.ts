@@ -374,6 +374,11 @@ export class SqlStore {
     };
   }
 
+  /** How many devices are of a type (a behaviour peer group's size). */
+  async devicesOfType(type: string): Promise<number> {
+    return Number((await this.engine.all('SELECT COUNT(*) AS n FROM devices WHERE type = ?', [type]))[0]?.n ?? 0);
+  }
+
   /** Every device's list row, in pages (to build the server's list index). */
   async *deviceListPages(page = 5000): AsyncGenerator<DeviceRow[]> {
     let after = '';
