@@ -26,3 +26,12 @@ echo; echo "Peak memory on a 1 GB capture:"
 node --import tsx bench/sensor.ts bench/out/corpus-1g.pcap --runs 1 --skip-tshark --skip-suricata | tee bench/out/memory.md
 echo; echo "Simulator:"
 node --import tsx bench/simulate.ts | tee bench/out/simulate.md
+echo; echo "Inventory (cost against the sensor; 100,000 devices):"
+node --import tsx --expose-gc bench/inventory.ts bench/out/hospital-1m.pcap bench/out/corpus-1m.pcap | tee bench/out/inventory.md
+echo; echo "Server (100,000 devices, 1,000,000 alerts; SQLite and PostgreSQL):"
+node --import tsx bench/api.ts --capture bench/out/hospital-1m.pcap | tee bench/out/api.md
+echo; echo "Dashboard (50,000 devices, Chromium):"
+node --import tsx bench/dashboard.ts | tee bench/out/dashboard.md
+echo; echo "Behaviour (the online model; baseline and model in the pipeline):"
+node --import tsx bench/behavior.ts | tee bench/out/behavior.md
+node --import tsx bench/baseline.ts | tee bench/out/baseline.md
