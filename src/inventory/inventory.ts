@@ -12,7 +12,7 @@ import type { Advisories } from '../knowledge/advisories.ts';
 import { detectLeaks, leakSoftware } from '../assess/leaks.ts';
 import { SEVERITIES, type LeakFinding, type Severity } from '../assess/finding.ts';
 import type { DeviceFacts } from './builder.ts';
-import { CATEGORIES, type Category, type Device } from './device.ts';
+import { CATEGORIES, type Category, type Device, type OsRelease } from './device.ts';
 import { identify, type IdentifyKnowledge } from './identify.ts';
 
 export interface InventoryKnowledge extends IdentifyKnowledge {
@@ -77,6 +77,20 @@ function vulnerabilitiesOf(subject: VulnSubject, kb: Advisories): VulnMatch[] {
   return hit;
 }
 
+/**
+ * Devices that state the same OS share its resolved releases (knowledge/index.ts resolves each text
+ * once), so their lifecycle status is worked out once per date and shared (read-only) too.
+ */
+const lifecycleMemo = new WeakMap<readonly OsRelease[], { at: number; status: LifecycleStatus }>();
+function lifecycleOf(releases: readonly OsRelease[], at: Date): LifecycleStatus {
+  if (releases.length === 0) return lifecycleStatus(releases, at);
+  const hit = lifecycleMemo.get(releases);
+  if (hit !== undefined && hit.at === at.getTime()) return hit.status;
+  const status = lifecycleStatus(releases, at);
+  lifecycleMemo.set(releases, { at: at.getTime(), status });
+  return status;
+}
+
 /** A leak from a pump or a monitor matters more than the same leak from a printer. */
 function deviceSeverity(leak: Severity, criticality: Device['criticality']): Severity {
   const i = SEVERITIES.indexOf(leak);
@@ -99,7 +113,7 @@ export function assessDevice(facts: DeviceFacts, k: InventoryKnowledge, at: Date
     device.software.push({ name: sw.name, ...(sw.version !== undefined ? { version: sw.version } : {}), evidence: { protocol: ev.protocol, attribute: ev.attribute, value: sw.name, frame: ev.frame, time: ev.time, snippet: ev.snippet } });
   }
   const releases = device.os?.releases ?? [];
-  const lifecycle = lifecycleStatus(releases, at);
+  const lifecycle = lifecycleOf(releases, at);
   const subject: VulnSubject = {
     ...(device.vendor !== undefined ? { vendor: device.vendor.value } : {}),
     ...(device.model !== undefined ? { model: device.model.value } : {}),

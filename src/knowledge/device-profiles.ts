@@ -298,8 +298,10 @@ export interface DeviceProfilesOptions {
 export class DeviceProfiles {
   readonly profiles: readonly DeviceProfile[];
   private readonly index = new Map<string, AttributeIndex>();
-  private cache = new Map<string, Lookup>();
-  private older = new Map<string, Lookup>();
+  /** Results by attribute, then value (no key string built per lookup): this generation and the one before. */
+  private cache = new Map<string, Map<string, Lookup>>();
+  private older = new Map<string, Map<string, Lookup>>();
+  private cached = 0;
   private readonly cacheSize: number;
   private readonly sop: Map<string, string>;
 
@@ -389,16 +391,19 @@ export class DeviceProfiles {
   private lookup(attribute: string, rawValue: string): Lookup {
     // Two generations instead of a strict LRU: deleting from a Map leaves holes that make
     // "find the oldest" walk over them (quadratic under churn); swapping whole maps never deletes.
-    const key = `${attribute}\u0000${rawValue}`;
-    let hit = this.cache.get(key);
+    let hit = this.cache.get(attribute)?.get(rawValue);
     if (hit === undefined) {
-      hit = this.older.get(key);
+      hit = this.older.get(attribute)?.get(rawValue);
       if (hit === undefined) hit = this.compute(attribute, rawValue);
-      if (this.cache.size >= this.cacheSize / 2) {
+      if (this.cached >= this.cacheSize / 2) {
         this.older = this.cache;
         this.cache = new Map();
+        this.cached = 0;
       }
-      this.cache.set(key, hit);
+      let byValue = this.cache.get(attribute);
+      if (byValue === undefined) this.cache.set(attribute, (byValue = new Map()));
+      byValue.set(rawValue, hit);
+      this.cached++;
     }
     return hit;
   }
