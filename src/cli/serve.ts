@@ -3,6 +3,7 @@
  * the embedded database in the data directory; the first start creates an `admin` with a random
  * password printed once (there is no default password).
  */
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -82,11 +83,21 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
   // One analysis for the server's lifetime: every file and the live feed build the same inventory
   // and the same behaviour, which resumes from what the store learnt before a restart.
   const state = new AnalysisState({ traffic: true, ...(learn !== undefined ? { learn } : {}), ...(await restoreBehaviour(store)) });
+  // Each judgement covers every device the server has seen; only what changed since the last is
+  // written (a fingerprint per device and per model piece), so a hospital of 100,000 devices does
+  // not rewrite them all for every rotated file or checkpoint.
+  const written = new Map<string, string>();
+  const changed = (key: string, value: unknown): boolean => {
+    const sig = createHash('sha1').update(JSON.stringify(value)).digest('base64');
+    if (written.get(key) === sig) return false;
+    written.set(key, sig);
+    return true;
+  };
   const keep = (a: Analysis) => {
-    for (const d of a.inventory.devices) writer.device(d);
+    for (const d of a.inventory.devices) if (changed(`device|${d.id}`, d)) writer.device(d);
     const alerts = alertsOf(a);
     for (const al of alerts) writer.alert(al);
-    for (const m of behaviourModels(state, a)) writer.model(m);
+    for (const m of behaviourModels(state, a)) if (changed(`model|${m.subject}`, m.data)) writer.model(m);
     return alerts.length;
   };
 
