@@ -16,10 +16,16 @@
  *    the Internet → alert ("new destination");
  *  - a device first seen after the learning period with no peer group → alert ("new device");
  *    with a peer group, it starts from the group's baseline instead.
+ *  - what a device does with its protocols (usage.ts): a DICOM command or SOP class, an HL7 message
+ *    type never used by the device nor its group → alert; a DNS domain neither resolved → an alert
+ *    for devices whose group resolves few domains (appliances), else only evidence on the device's
+ *    other alerts of that hour.
  * One alert per device and kind, listing what was new.
  */
 import type { FlowRecord } from '../flow/flow.ts';
 import { isInternalIp } from '../inventory/address.ts';
+import type { Observation } from '../protocols/observation.ts';
+import { dicomWords, hl7Words, noveltyKey, registrableDomain, usageOf, USAGE_KINDS, type UsageKind } from './usage.ts';
 
 interface Edge {
   first: number;
@@ -32,6 +38,17 @@ interface Client {
   edges: Map<string, Edge>;
   overflow: number;
 }
+
+/** What one address did with its protocols: per kind, each value with its first time; past the cap, counted. */
+interface Usage {
+  items: Record<UsageKind, Map<string, number>>;
+  overflow: Record<UsageKind, number>;
+}
+
+const newUsage = (): Usage => ({
+  items: { dns: new Map(), 'dicom-command': new Map(), 'dicom-sop': new Map(), hl7: new Map() },
+  overflow: { dns: 0, 'dicom-command': 0, 'dicom-sop': 0, hl7: 0 },
+});
 
 /** One hour of one address's traffic (both as client and as server). */
 interface HourVolume {
@@ -49,8 +66,12 @@ export interface BaselineLimits {
   edgesPerClient: number;
   /** Hours of volume kept per address (the oldest dropped): the history that later hours are judged against. */
   hoursPerAddress: number;
-  /** Internal addresses whose volume is kept (the Internet's are peers, not devices). */
+  /** Internal addresses whose volume (and protocol usage) is kept (the Internet's are peers, not devices). */
   volumeAddresses: number;
+  /** DNS names kept per address (an office PC resolves hundreds a day; an appliance a handful). */
+  namesPerAddress: number;
+  /** DICOM commands, DICOM SOP classes, HL7 message types kept per address, each. */
+  messagesPerAddress: number;
 }
 
 /** Peers kept per hour (the one an alert names is the top one), and for how many recent hours. */
@@ -60,7 +81,10 @@ const PEER_HOURS = 24;
 /** The default learning period: one day, so shift changes and nightly jobs are part of normal. */
 export const LEARN_SECONDS = 24 * 3600;
 
-const DEFAULT_LIMITS: BaselineLimits = { clients: 200_000, edgesPerClient: 1024, hoursPerAddress: 14 * 24, volumeAddresses: 20_000 };
+const DEFAULT_LIMITS: BaselineLimits = { clients: 200_000, edgesPerClient: 1024, hoursPerAddress: 14 * 24, volumeAddresses: 20_000, namesPerAddress: 256, messagesPerAddress: 64 };
+/** DNS servers and the hospital's own domains: a few per site; bounded against a hostile capture. */
+const MAX_RESOLVERS = 256;
+const MAX_LOCAL_DOMAINS = 1024;
 
 /** Services whose appearance between clinical devices is itself worth a look. */
 const SENSITIVE_APPS = new Set(['dicom', 'hl7', 'smb']);
@@ -72,6 +96,12 @@ export class BaselineLedger {
   private readonly seen = new Map<string, number>();
   /** Per address, its hours (hour number → volume), oldest first. */
   private readonly volume = new Map<string, Map<number, HourVolume>>();
+  /** Per internal address, what it did with its protocols (usage.ts). */
+  private readonly usage = new Map<string, Usage>();
+  /** Addresses that answer DNS: their queries are their clients', forwarded. */
+  private readonly resolvers = new Set<string>();
+  /** The hospital's own registrable domains: names there are destinations the flows already judge. */
+  private readonly localDomains = new Set<string>();
   first = Infinity;
   last = -Infinity;
   dropped = 0;
@@ -117,6 +147,41 @@ export class BaselineLedger {
     c.edges.set(key, edge);
   }
 
+  /**
+   * An observation from the sensor (which reports each value once per address, at its first time):
+   * a name resolved, a DICOM command or SOP class, an HL7 message type — the rest is ignored.
+   */
+  observation(o: Observation): void {
+    const ip = o.ip;
+    if (ip === undefined) return;
+    const f = usageOf(o);
+    if (f === undefined) return;
+    if (f.kind === 'resolver') {
+      if (this.resolvers.size < MAX_RESOLVERS) this.resolvers.add(ip);
+    } else if (f.kind === 'local-domain') {
+      if (this.localDomains.size < MAX_LOCAL_DOMAINS) this.localDomains.add(f.domain);
+    } else this.use(ip, f.usage, f.value, o.time);
+  }
+
+  private use(ip: string, kind: UsageKind, value: string, t: number): void {
+    let u = this.usage.get(ip);
+    if (u === undefined) {
+      if (this.usage.size >= this.limits.volumeAddresses || !isInternalIp(ip)) return;
+      this.usage.set(ip, (u = newUsage()));
+    }
+    const m = u.items[kind];
+    const f = m.get(value);
+    if (f !== undefined) {
+      if (t < f) m.set(value, t);
+      return;
+    }
+    if (m.size >= (kind === 'dns' ? this.limits.namesPerAddress : this.limits.messagesPerAddress)) {
+      u.overflow[kind]++;
+      return;
+    }
+    m.set(value, t);
+  }
+
   private addVolume(ip: string, hour: number, out: number, inb: number, packets: number, conns: number, peer: string): void {
     let hours = this.volume.get(ip);
     if (hours === undefined) {
@@ -158,7 +223,7 @@ export class BaselineLedger {
   toJSON(): BaselineSnapshot {
     return {
       kind: 'vigil.baseline',
-      version: 1,
+      version: 2,
       limits: { ...this.limits },
       first: Number.isFinite(this.first) ? this.first : null,
       last: Number.isFinite(this.last) ? this.last : null,
@@ -166,13 +231,17 @@ export class BaselineLedger {
       clients: [...this.clients].map(([ip, c]) => [ip, c.first, c.overflow, [...c.edges].map(([k, e]) => [k, e.first, e.count, e.app ?? null])]),
       seen: [...this.seen],
       volume: [...this.volume].map(([ip, hours]) => [ip, [...hours].map(([h, v]) => [h, v.out, v.in, v.packets, v.conns, [...v.peers]])]),
+      usage: [...this.usage].map(([ip, u]) => [ip, USAGE_KINDS.flatMap((k) => [...u.items[k]].map(([v, t]): [UsageKind, string, number] => [k, v, t])), { ...u.overflow }]),
+      resolvers: [...this.resolvers],
+      localDomains: [...this.localDomains],
     };
   }
 
   /** The ledger a snapshot describes: it judges exactly as the one that wrote it. */
-  static fromJSON(s: BaselineSnapshot): BaselineLedger {
-    if (s.kind !== 'vigil.baseline' || s.version !== 1) throw new Error(`not a baseline snapshot of a known version (${String(s.kind)} v${String(s.version)})`);
-    const l = new BaselineLedger({ ...s.limits, volumeAddresses: s.limits.volumeAddresses ?? DEFAULT_LIMITS.volumeAddresses });
+  static fromJSON(s: BaselineSnapshot | BaselineSnapshotV1): BaselineLedger {
+    if (s.kind !== 'vigil.baseline' || (s.version !== 1 && s.version !== 2)) throw new Error(`not a baseline snapshot of a known version (${String(s.kind)} v${String(s.version)})`);
+    // Version 1 knew no protocol usage: it reads as none learnt yet (and the default caps).
+    const l = new BaselineLedger({ ...DEFAULT_LIMITS, ...s.limits });
     l.first = s.first ?? Infinity;
     l.last = s.last ?? -Infinity;
     l.dropped = s.dropped;
@@ -185,24 +254,48 @@ export class BaselineLedger {
     for (const [ip, hours] of s.volume.slice(0, l.limits.volumeAddresses)) {
       l.volume.set(ip, new Map(hours.slice(-l.limits.hoursPerAddress).map(([h, out, inb, packets, conns, peers]) => [h, { out, in: inb, packets, conns, peers: new Map(peers.slice(0, PEERS_PER_HOUR)) }])));
     }
+    if (s.version === 2) {
+      for (const [ip, items, overflow] of s.usage.slice(0, l.limits.volumeAddresses)) {
+        const u = newUsage();
+        for (const k of USAGE_KINDS) u.overflow[k] = overflow[k] ?? 0;
+        for (const [k, v, t] of items) {
+          const m = u.items[k];
+          if (m === undefined) continue; // a kind this version does not know
+          if (m.size < (k === 'dns' ? l.limits.namesPerAddress : l.limits.messagesPerAddress)) m.set(v, Math.min(t, m.get(v) ?? Infinity));
+          else u.overflow[k]++;
+        }
+        l.usage.set(ip, u);
+      }
+      for (const ip of s.resolvers.slice(0, MAX_RESOLVERS)) l.resolvers.add(ip);
+      for (const d of s.localDomains.slice(0, MAX_LOCAL_DOMAINS)) l.localDomains.add(d);
+    }
     return l;
   }
 
   /** @internal for the detector */
-  view(): { clients: ReadonlyMap<string, Client>; seen: ReadonlyMap<string, number>; volume: ReadonlyMap<string, ReadonlyMap<number, HourVolume>> } {
-    return { clients: this.clients, seen: this.seen, volume: this.volume };
+  view(): {
+    clients: ReadonlyMap<string, Client>;
+    seen: ReadonlyMap<string, number>;
+    volume: ReadonlyMap<string, ReadonlyMap<number, HourVolume>>;
+    usage: ReadonlyMap<string, Usage>;
+    resolvers: ReadonlySet<string>;
+    localDomains: ReadonlySet<string>;
+  } {
+    return { clients: this.clients, seen: this.seen, volume: this.volume, usage: this.usage, resolvers: this.resolvers, localDomains: this.localDomains };
   }
 }
 
 /**
  * A BaselineLedger as plain data. Per address: its edges [server|proto/port, first, count, app],
  * when it was first seen, and its hours [hour number, bytes out, bytes in, packets, connections,
- * [peer, bytes sent]…]. Bounded: ≤ clients × edgesPerClient edges, ≤ volumeAddresses × hoursPerAddress
- * hours, 8 peers in each of the last 24.
+ * [peer, bytes sent]…], its protocol usage [kind, value, first time] with what was past the caps;
+ * and which addresses answer DNS, which domains are the hospital's own. Bounded: ≤ clients ×
+ * edgesPerClient edges, ≤ volumeAddresses × hoursPerAddress hours, 8 peers in each of the last 24,
+ * ≤ volumeAddresses × (namesPerAddress + 3 × messagesPerAddress) usages.
  */
 export interface BaselineSnapshot {
   kind: 'vigil.baseline';
-  version: 1;
+  version: 2;
   limits: BaselineLimits;
   first: number | null;
   last: number | null;
@@ -210,7 +303,16 @@ export interface BaselineSnapshot {
   clients: Array<[ip: string, first: number, overflow: number, edges: Array<[key: string, first: number, count: number, app: string | null]>]>;
   seen: Array<[ip: string, first: number]>;
   volume: Array<[ip: string, hours: Array<[hour: number, out: number, bytesIn: number, packets: number, conns: number, peers: Array<[peer: string, bytes: number]>]>]>;
+  usage: Array<[ip: string, items: Array<[kind: UsageKind, value: string, first: number]>, overflow: Record<UsageKind, number>]>;
+  resolvers: string[];
+  localDomains: string[];
 }
+
+/** A snapshot written before protocol usage was learnt: read as one with none (and the default caps). */
+export type BaselineSnapshotV1 = Omit<BaselineSnapshot, 'version' | 'limits' | 'usage' | 'resolvers' | 'localDomains'> & {
+  version: 1;
+  limits: Omit<BaselineLimits, 'namesPerAddress' | 'messagesPerAddress'> & Partial<BaselineLimits>;
+};
 
 /** What the detector needs to know of a device (from the inventory). */
 export interface BaselineDevice {
@@ -222,7 +324,7 @@ export interface BaselineDevice {
 }
 
 export interface BaselineAlert {
-  kind: 'new-service' | 'new-destination' | 'new-device' | 'volume';
+  kind: 'new-service' | 'new-destination' | 'new-device' | 'volume' | 'new-dicom' | 'new-hl7' | 'new-dns';
   device: string;
   time: number;
   /** What was new: "tcp/445 (smb) to 10.60.1.15". */
@@ -234,6 +336,8 @@ export interface BaselineAlert {
   model?: { score: number; threshold: number; from: number; time: number; words: string[] };
   /** Addresses whose minute the model found anomalous because of this device (the servers a scanner probed). */
   reached?: string[];
+  /** DNS names under domains new for the device and its group, resolved within the hour of what this alert saw. */
+  resolved?: string[];
 }
 
 export interface BaselineOptions {
@@ -329,7 +433,20 @@ export function detectBaselineDeviations(ledger: BaselineLedger, devices: readon
     }
   }
 
+  const usageNews = detectUsage(ledger, devices, learnEnd, groupSize, raise);
+
   detectVolume(devices, volume, learnEnd, byIp, raise);
+
+  // DNS novelty is evidence for the device's other alerts of that hour (a name resolved, then a new
+  // destination); alone, it is an alert only for appliances (see detectUsage).
+  for (const n of usageNews.dns) {
+    const near = [...alerts.values()].filter((a) => a.device === n.device.id && a.kind !== 'new-device' && a.kind !== 'new-dns' && a.times.some((t) => Math.abs(t - n.time) <= 3600));
+    for (const a of near) {
+      a.resolved ??= [];
+      if (a.resolved.length < 8 && !a.resolved.includes(n.name)) a.resolved.push(n.name);
+    }
+    if (near.length === 0 && n.alone) raise('new-dns', n.device, n.time, n.name);
+  }
 
   const out = [...alerts.values()];
   const nameOf = new Map(devices.map((d) => [d.id, d]));
@@ -341,9 +458,168 @@ export function detectBaselineDeviations(ledger: BaselineLedger, devices: readon
     if (a.kind === 'new-service') a.text = `${who} used a service ${never} in the learning period: ${a.what.join('; ')}`;
     else if (a.kind === 'new-destination') a.text = `${who} talked to a destination ${d.group === '' ? 'it never talked to' : `no ${d.group} talked to`} in the learning period: ${a.what.join('; ')}`;
     else if (a.kind === 'volume') a.text = `${who} ${a.what.join('; ')}`;
-    else a.text = `${who} appeared after the learning period, with no peer group to compare it with (${a.what.join('; ')})`;
+    else if (a.kind === 'new-dicom') a.text = `${who} ${a.what.join('; ')} — never used by it${peers > 0 ? ` or any of its ${peers} peer${peers === 1 ? '' : 's'}` : ''} in the learning period (${usageNews.known.get(`dicom|${d.id}`) ?? ''})`;
+    else if (a.kind === 'new-hl7') a.text = `${who} sent HL7 ${a.what.join(', ')} — never sent by it${peers > 0 ? ` or any of its ${peers} peer${peers === 1 ? '' : 's'}` : ''} in the learning period (${usageNews.known.get(`hl7|${d.id}`) ?? ''})`;
+    else if (a.kind === 'new-dns') {
+      const domains = [...new Set(a.what.map((w) => registrableDomain(w.split(' ', 1)[0] ?? w)))];
+      const under = `a name under ${domains.join(', ')}`;
+      a.text = `${who} resolved ${a.what.join(', ')} — ${d.group === '' ? `it never resolved ${under}` : `no ${d.group} resolved ${under}`} while learning (${usageNews.known.get(`dns|${d.id}`) ?? ''})`;
+    } else a.text = `${who} appeared after the learning period, with no peer group to compare it with (${a.what.join('; ')})`;
+    if (a.resolved !== undefined) a.text += ` — within the hour it resolved ${a.resolved.join(', ')}, under a domain new for it${d.group === '' ? '' : ` and any ${d.group}`}`;
   }
   return out.sort((x, y) => x.time - y.time);
+}
+
+// ---- protocol usage: DNS names, DICOM, HL7 -------------------------------------------------------
+
+/** Devices of a group sharing one novelty that is told once, on the first of them: a fleet's update, not N stories. */
+const FLEET = 3;
+/**
+ * A group that resolved at most this many registrable domains while learning behaves like an
+ * appliance (a pump phoning its vendor): a new domain is news. A group that resolves more (office
+ * PCs browsing, OS updates through CDNs) would raise one false alert a day per device; there a new
+ * domain only adds evidence to the device's other alerts of the hour.
+ */
+const APPLIANCE_DOMAINS = 16;
+
+interface DnsNews {
+  device: BaselineDevice;
+  time: number;
+  name: string;
+  /** An alert of its own when nothing else of the hour carries it (the device's group is an appliance). */
+  alone: boolean;
+}
+
+interface UsageNews {
+  dns: DnsNews[];
+  /** What the device (or its group) did use while learning, in words, per "dicom|id", "hl7|id", "dns|id". */
+  known: Map<string, string>;
+}
+
+type UsageSets = Record<UsageKind, Set<string>>;
+const emptySets = (): UsageSets => ({ dns: new Set(), 'dicom-command': new Set(), 'dicom-sop': new Set(), hl7: new Set() });
+const list = (xs: Iterable<string>, n = 6): string => {
+  const a = [...xs];
+  return a.length > n ? `${a.slice(0, n).join(', ')} …` : a.join(', ');
+};
+
+/**
+ * Learns per device (its addresses merged) and per group (its members' union) the protocol usages of
+ * the learning period, by their novelty keys (usage.ts); then raises what a device used after it that
+ * neither it nor its group used: DICOM and HL7 at once, DNS returned for the caller to attach to the
+ * hour's other alerts or raise alone. Only devices with a baseline (seen while learning, or of a group
+ * that was) are judged — a newcomer with no group is the new-device alert's.
+ */
+function detectUsage(
+  ledger: BaselineLedger,
+  devices: readonly BaselineDevice[],
+  learnEnd: number,
+  groupSize: ReadonlyMap<string, number>,
+  raise: (kind: BaselineAlert['kind'], d: BaselineDevice, time: number, what: string) => void,
+): UsageNews {
+  const { usage, seen, resolvers, localDomains } = ledger.view();
+  const merged = new Map<string, Record<UsageKind, Map<string, number>>>();
+  const own = new Map<string, UsageSets>();
+  const group = new Map<string, UsageSets>();
+  const overflow = new Map<string, number>();
+  const firstSeen = new Map<string, number>();
+  for (const d of devices) {
+    const m: Record<UsageKind, Map<string, number>> = { dns: new Map(), 'dicom-command': new Map(), 'dicom-sop': new Map(), hl7: new Map() };
+    let names = 0;
+    for (const ip of d.ips) {
+      const u = usage.get(ip);
+      if (u === undefined) continue;
+      names += u.overflow.dns;
+      for (const k of USAGE_KINDS) for (const [v, t] of u.items[k]) if (t < (m[k].get(v) ?? Infinity)) m[k].set(v, t);
+    }
+    // A DNS server's queries are its clients', forwarded: not its habits.
+    if (d.ips.some((ip) => resolvers.has(ip))) m.dns.clear();
+    merged.set(d.id, m);
+    overflow.set(d.id, names);
+    firstSeen.set(d.id, Math.min(...d.ips.map((ip) => seen.get(ip) ?? Infinity)));
+    const sets = emptySets();
+    const g = d.group === '' ? undefined : (group.get(d.group) ?? emptySets());
+    if (g !== undefined) group.set(d.group, g);
+    for (const k of USAGE_KINDS) {
+      for (const [v, t] of m[k]) {
+        if (t >= learnEnd) continue;
+        const key = noveltyKey(k, v);
+        if (key === undefined || (k === 'dns' && localDomains.has(key))) continue;
+        sets[k].add(key);
+        g?.[k].add(key);
+      }
+    }
+    own.set(d.id, sets);
+  }
+  const groupKnown = new Set(devices.filter((d) => d.group !== '' && (firstSeen.get(d.id) ?? Infinity) < learnEnd).map((d) => d.group));
+
+  // What is new for a device and its group.
+  interface News {
+    d: BaselineDevice;
+    kind: UsageKind;
+    value: string;
+    key: string;
+    time: number;
+  }
+  const news: News[] = [];
+  for (const d of devices) {
+    if (!((firstSeen.get(d.id) ?? Infinity) < learnEnd || (d.group !== '' && groupKnown.has(d.group)))) continue;
+    const mine = own.get(d.id)!;
+    const theirs = d.group === '' ? undefined : group.get(d.group);
+    const m = merged.get(d.id)!;
+    for (const kind of USAGE_KINDS) {
+      for (const [value, time] of m[kind]) {
+        if (time < learnEnd) continue;
+        const key = noveltyKey(kind, value);
+        if (key === undefined || (kind === 'dns' && localDomains.has(key))) continue;
+        if (mine[kind].has(key) || (theirs?.[kind].has(key) ?? false)) continue;
+        news.push({ d, kind, value, key, time });
+      }
+    }
+  }
+  news.sort((a, b) => a.time - b.time || a.value.localeCompare(b.value));
+  // A novelty shared by a fleet is told once, on its first device, with how many others followed.
+  const fleet = new Map<string, BaselineDevice[]>();
+  for (const n of news) {
+    if (n.d.group === '') continue;
+    const k = `${n.d.group}|${n.kind === 'dicom-sop' ? 'dicom-command' : n.kind}|${n.key}`;
+    const ds = fleet.get(k) ?? [];
+    if (!ds.includes(n.d)) ds.push(n.d);
+    fleet.set(k, ds);
+  }
+  const out: UsageNews = { dns: [], known: new Map() };
+  for (const n of news) {
+    const ds = n.d.group === '' ? [] : (fleet.get(`${n.d.group}|${n.kind === 'dicom-sop' ? 'dicom-command' : n.kind}|${n.key}`) ?? []);
+    if (ds.length >= FLEET && ds[0] !== n.d) continue;
+    const others = ds.length >= FLEET ? ` (and ${ds.length - 1} other ${n.d.group}${ds.length === 2 ? '' : 's'} since)` : '';
+    if (n.kind === 'dns') {
+      const vocabulary = (n.d.group === '' ? own.get(n.d.id)! : group.get(n.d.group)!).dns.size;
+      out.dns.push({ device: n.d, time: n.time, name: `${n.value}${others}`, alone: vocabulary <= APPLIANCE_DOMAINS });
+    } else if (n.kind === 'hl7') raise('new-hl7', n.d, n.time, `${hl7Words(n.value)}${others}`);
+    else raise('new-dicom', n.d, n.time, `${dicomWords(n.kind, n.value)}${others}`);
+  }
+
+  // What was known, for the alerts' words: the device's own, else its group's.
+  for (const d of devices) {
+    const m = merged.get(d.id)!;
+    const learnt = (k: UsageKind): string[] => [...m[k]].filter(([, t]) => t < learnEnd).map(([v]) => v);
+    const theirs = d.group === '' ? undefined : group.get(d.group);
+    const peers = d.group === '' ? 0 : (groupSize.get(d.group) ?? 1) - 1;
+    const cmds = [...new Set(learnt('dicom-command').map((c) => c.replace(/-(RQ|RSP)$/, '')))];
+    const groupCmds = [...new Set([...(theirs?.['dicom-command'] ?? [])].map((c) => c.replace(/-(RQ|RSP)$/, '')))];
+    out.known.set(`dicom|${d.id}`, cmds.length > 0 ? `it used ${list(cmds)}` : peers > 0 && groupCmds.length > 0 ? `it used no DICOM; its group used ${list(groupCmds)}` : 'it used no DICOM');
+    const types = learnt('hl7');
+    const groupCodes = [...(theirs?.hl7 ?? [])];
+    out.known.set(`hl7|${d.id}`, types.length > 0 ? `it sent ${list(types)}` : peers > 0 && groupCodes.length > 0 ? `it sent no HL7; its group sent ${list(groupCodes)} messages` : 'it sent no HL7');
+    const domains = [...own.get(d.id)!.dns];
+    const groupDomains = [...(theirs?.dns ?? [])];
+    const past = (overflow.get(d.id) ?? 0) > 0 ? `; ${(overflow.get(d.id) ?? 0).toLocaleString('en')} more names were past the limit kept per address` : '';
+    out.known.set(
+      `dns|${d.id}`,
+      `${domains.length > 0 ? `it resolved names under ${list(domains)}` : peers > 0 && groupDomains.length > 0 ? `it resolved none; its group resolved names under ${list(groupDomains)}` : 'it resolved none'}${past}`,
+    );
+  }
+  return out;
 }
 
 // ---- volume per hour, and its time of day -------------------------------------------------------
@@ -483,16 +759,20 @@ export function baselineParts(ledger: BaselineLedger, devices: ReadonlyArray<{ i
   const part = (ip: string): BaselineSnapshot => {
     const subject = owner.get(ip) ?? 'baseline:rest';
     let p = parts.get(subject);
-    if (p === undefined) parts.set(subject, (p = { ...all, first: null, last: null, dropped: 0, clients: [], seen: [], volume: [] }));
+    if (p === undefined) parts.set(subject, (p = { ...all, first: null, last: null, dropped: 0, clients: [], seen: [], volume: [], usage: [], resolvers: [], localDomains: [] }));
     return p;
   };
   const rest = part('');
   rest.first = all.first;
   rest.last = all.last;
   rest.dropped = all.dropped;
+  // Which addresses answer DNS and the hospital's domains are the site's, not a device's.
+  rest.resolvers = all.resolvers;
+  rest.localDomains = all.localDomains;
   for (const c of all.clients) part(c[0]).clients.push(c);
   for (const s of all.seen) part(s[0]).seen.push(s);
   for (const v of all.volume) part(v[0]).volume.push(v);
+  for (const u of all.usage) part(u[0]).usage.push(u);
   return [...parts].map(([subject, data]) => ({ subject, kind: 'baseline', data }));
 }
 
@@ -502,19 +782,37 @@ export function baselineParts(ledger: BaselineLedger, devices: ReadonlyArray<{ i
  * idempotently — edges united (earliest first time, largest count), the earliest sighting, per hour
  * the fuller copy — so a piece read twice changes nothing.
  */
-export function mergeBaselineParts(parts: readonly BaselineSnapshot[]): BaselineLedger {
+export function mergeBaselineParts(parts: ReadonlyArray<BaselineSnapshot | BaselineSnapshotV1>): BaselineLedger {
   const first = parts[0];
   if (first === undefined) return new BaselineLedger();
   const lo = parts.map((p) => p.first).filter((x): x is number => x !== null);
   const hi = parts.map((p) => p.last).filter((x): x is number => x !== null);
   type C = BaselineSnapshot['clients'][number];
+  // (Pieces of version 1 carry no protocol usage: they merge as none.)
   type E = C[3][number];
   type V = BaselineSnapshot['volume'][number];
   type Hr = V[1][number];
   const clients = new Map<string, { first: number; overflow: number; edges: Map<string, E> }>();
   const seen = new Map<string, number>();
   const volume = new Map<string, Map<number, Hr>>();
+  /** Per address and "kind|value", the earliest first time; per address and kind, the largest overflow. */
+  const usage = new Map<string, { items: Map<string, [UsageKind, string, number]>; overflow: Record<UsageKind, number> }>();
+  const resolvers = new Set<string>();
+  const localDomains = new Set<string>();
   for (const p of parts) {
+    if (p.version === 2) {
+      for (const [ip, items, overflow] of p.usage) {
+        let u = usage.get(ip);
+        if (u === undefined) usage.set(ip, (u = { items: new Map(), overflow: { dns: 0, 'dicom-command': 0, 'dicom-sop': 0, hl7: 0 } }));
+        for (const k of USAGE_KINDS) u.overflow[k] = Math.max(u.overflow[k], overflow[k] ?? 0);
+        for (const [k, v, t] of items) {
+          const o = u.items.get(`${k}|${v}`);
+          if (o === undefined || t < o[2]) u.items.set(`${k}|${v}`, [k, v, t]);
+        }
+      }
+      for (const ip of p.resolvers) resolvers.add(ip);
+      for (const d of p.localDomains) localDomains.add(d);
+    }
     for (const [ip, f, overflow, edges] of p.clients) {
       let c = clients.get(ip);
       if (c === undefined) clients.set(ip, (c = { first: f, overflow, edges: new Map() }));
@@ -537,6 +835,11 @@ export function mergeBaselineParts(parts: readonly BaselineSnapshot[]): Baseline
   }
   return BaselineLedger.fromJSON({
     ...first,
+    version: 2,
+    limits: { ...DEFAULT_LIMITS, ...first.limits },
+    usage: [...usage].map(([ip, u]) => [ip, [...u.items.values()], u.overflow]),
+    resolvers: [...resolvers],
+    localDomains: [...localDomains],
     first: lo.length > 0 ? Math.min(...lo) : null,
     last: hi.length > 0 ? Math.max(...hi) : null,
     dropped: Math.max(...parts.map((p) => p.dropped)),

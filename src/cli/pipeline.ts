@@ -79,6 +79,8 @@ export class AnalysisState {
       onObservation: (obs) => {
         this.builder.addObservation(obs);
         this.recon.observation(obs);
+        // Names resolved, DICOM commands and SOP classes, HL7 message types: the baseline's protocol usage.
+        this.baseline.observation(obs);
       },
       onFlow: (f) => {
         this.builder.addFlow(f);
