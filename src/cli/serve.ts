@@ -4,6 +4,7 @@
  * password printed once (there is no default password).
  */
 import { createHash } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -56,10 +57,16 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
     await store.addUser('admin', 'admin', await hashPassword(firstPassword), 'first start');
   }
   const writer = new BatchedWriter(store);
+  // What the capture side is doing: on /api/health, and pushed to the dashboard as it changes.
   const ingest: Record<string, unknown> = { state: 'idle' };
+  const ingestEvents = new EventEmitter<{ ingest: [Record<string, unknown>] }>();
+  const setIngest = (patch: Record<string, unknown>) => {
+    Object.assign(ingest, patch);
+    ingestEvents.emit('ingest', { ...ingest });
+  };
   const deviceIndex = await followDeviceList(store);
   const learn = o.learn ?? (o.demo === true ? 4 * 3600 : undefined);
-  const app = await buildApp({ store, deviceIndex, ...(learn !== undefined ? { learnSeconds: learn } : {}), writer: () => writer.health, ingest: () => ingest });
+  const app = await buildApp({ store, deviceIndex, ingestEvents, ...(learn !== undefined ? { learnSeconds: learn } : {}), writer: () => writer.health, ingest: () => ingest });
   let address: string;
   try {
     address = await app.listen({ port: o.port, host: o.host });
@@ -113,7 +120,7 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
       try {
         size = statSync(path).size;
       } catch (e) {
-        Object.assign(ingest, { state: 'failed', error: (e as Error).message });
+        setIngest({ state: 'failed', error: (e as Error).message });
         process.stderr.write(`vigil serve: ${file}: ${(e as Error).message}\n`);
         return;
       }
@@ -123,8 +130,7 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
         return;
       }
     }
-    ingest.state = 'reading';
-    ingest.source = stdin ? 'stdin' : file;
+    setIngest({ state: 'reading', source: stdin ? 'stdin' : file });
     try {
       const run = await runSensor(stdin ? streamSource(process.stdin) : await fileSource(path), state.sensorOptions());
       const a = state.judge(run, learn !== undefined ? { learn } : {});
@@ -135,10 +141,10 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
       await writer.flush();
       if (writer.health.state !== 'ok') throw new Error(`the store is unavailable (${writer.health.lastError ?? 'unknown'}); the results stay queued and the file will be read again on the next start`);
       if (!stdin) await store.markIngested(path, size, a.run.report.frames);
-      Object.assign(ingest, { state: 'done', frames: a.run.report.frames, devices: a.inventory.devices.length, alerts: alertCount, ...(a.run.error !== undefined ? { warning: a.run.error.message } : {}) });
+      setIngest({ state: 'done', frames: a.run.report.frames, devices: a.inventory.devices.length, alerts: alertCount, ...(a.run.error !== undefined ? { warning: a.run.error.message } : {}) });
       process.stdout.write(`vigil: ${file}: ${a.run.report.frames.toLocaleString('en')} frames, ${a.inventory.devices.length} devices, ${alertCount} alerts stored\n`);
     } catch (e) {
-      Object.assign(ingest, { state: 'failed', error: (e as Error).message });
+      setIngest({ state: 'failed', error: (e as Error).message });
       process.stderr.write(`vigil serve: ${file}: ${(e as Error).message}\n`);
     }
   };
@@ -164,7 +170,7 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
     const live = startLiveCapture({ interface: o.interface });
     const source = `live:${o.interface}:${Math.floor(Date.now() / 1000)}`;
     let sensor: Sensor | undefined;
-    Object.assign(ingest, { state: 'capturing', source: `interface ${o.interface}` });
+    setIngest({ state: 'capturing', source: `interface ${o.interface}` });
     const running = runSensor(live.source, state.sensorOptions(), (s) => {
       sensor = s;
     });
@@ -175,7 +181,7 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
       // Hours before the last are final (a flow counts in the hour it ended): written, forgotten.
       const last = sensor?.report().lastTime;
       if (last !== undefined) state.traffic?.forgetBefore(Math.floor(last / 3600) * 3600 - 3600);
-      Object.assign(ingest, { frames: sensor?.frames ?? 0, devices: a.inventory.devices.length, checkpointAt: Date.now() / 1000 });
+      setIngest({ frames: sensor?.frames ?? 0, devices: a.inventory.devices.length, checkpointAt: Date.now() / 1000 });
     };
     const timer = setInterval(checkpoint, (o.checkpoint ?? 60) * 1000);
     timer.unref();
@@ -183,13 +189,13 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
       () => {
         clearInterval(timer);
         checkpoint();
-        Object.assign(ingest, { state: 'stopped' });
+        setIngest({ state: 'stopped' });
       },
-      (e: Error) => Object.assign(ingest, { state: 'failed', error: e.message }),
+      (e: Error) => setIngest({ state: 'failed', error: e.message }),
     );
     void live.exited.then((ex) => {
       if (ex.code !== 0 && ex.code !== null) {
-        Object.assign(ingest, { state: 'failed', error: ex.stderr.split('\n').filter((l) => l.trim() !== '').pop() ?? `tcpdump exited with ${ex.code}` });
+        setIngest({ state: 'failed', error: ex.stderr.split('\n').filter((l) => l.trim() !== '').pop() ?? `tcpdump exited with ${ex.code}` });
         process.stderr.write(`vigil serve: capture on ${o.interface} failed: ${String(ingest.error)}\n`);
       }
     });

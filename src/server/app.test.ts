@@ -1,4 +1,5 @@
 import { after, before, test } from 'node:test';
+import { EventEmitter } from 'node:events';
 import { assessedDevice, riskOf } from '../../test/helpers/devices.ts';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -249,4 +250,30 @@ test('the dashboard: its files, index.html for page paths, JSON 404s for the API
   assert.equal(api.statusCode, 404);
   assert.match(api.headers['content-type'] as string, /json/);
   await withWeb.close();
+});
+
+test('the live feed also carries the capture side’s state changes', async () => {
+  const ingestEvents = new EventEmitter<{ ingest: [Record<string, unknown>] }>();
+  const live = await buildApp({ store, ingestEvents });
+  const url = await live.listen({ port: 0, host: '127.0.0.1' });
+  const ac = new AbortController();
+  const res = await fetch(`${url}/api/events`, { headers: { authorization: `Bearer ${tokens.get('read-only')}` }, signal: ac.signal });
+  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+  let text = '';
+  const until = async (re: RegExp) => {
+    while (!re.test(text)) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+  };
+  await until(/vigil live feed/);
+  ingestEvents.emit('ingest', { state: 'reading', source: 'ward7-0001.pcap' });
+  await until(/ward7-0001/);
+  assert.match(text, /event: ingest\ndata: \{"state":"reading","source":"ward7-0001.pcap"\}/);
+  ac.abort();
+  await reader.cancel().catch(() => undefined);
+  for (let i = 0; i < 50 && ingestEvents.listenerCount('ingest') > 0; i++) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(ingestEvents.listenerCount('ingest'), 0, 'a closed stream stops listening');
+  await live.close();
 });

@@ -21,6 +21,7 @@ import type { WriterHealth } from '../store/writer.ts';
 import { CATEGORIES } from '../inventory/device.ts';
 import { eolForecastOfEnds, standardForecastDates } from '../assess/lifecycle.ts';
 import { existsSync } from 'node:fs';
+import type { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import { INVENTORY_COLUMNS, inventoryCsvRow } from '../export/csv.ts';
@@ -45,6 +46,8 @@ export interface AppOptions {
   writer?: () => WriterHealth;
   /** What the capture side is doing, for /api/health. */
   ingest?: () => Record<string, unknown>;
+  /** Its changes, for the live feed (`ingest` events). */
+  ingestEvents?: EventEmitter<{ ingest: [Record<string, unknown>] }>;
   /** Session lifetime in seconds (default 8 h: a shift). */
   sessionSeconds?: number;
   /** Login attempts per minute per client address (default 10). */
@@ -283,19 +286,22 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     async () => store.alertCounts(),
   );
 
-  app.get('/api/events', { config: { action: 'read' }, schema: { summary: 'Server-sent events: `alert` when an alert is raised or changed' } }, (req, reply) => {
+  app.get('/api/events', { config: { action: 'read' }, schema: { summary: 'Server-sent events: `alert` when an alert is raised or changed, `ingest` when the capture side changes state' } }, (req, reply) => {
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
     res.write(': vigil live feed\n\n');
     const send = (a: Alert) => res.write(`event: alert\ndata: ${JSON.stringify(a)}\n\n`);
+    const sendIngest = (status: Record<string, unknown>) => res.write(`event: ingest\ndata: ${JSON.stringify(status)}\n\n`);
     store.events.on('alert', send);
+    o.ingestEvents?.on('ingest', sendIngest);
     // A comment every 25 s keeps proxies from closing an idle stream.
     const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 25_000);
     keepAlive.unref();
     const end = () => {
       clearInterval(keepAlive);
       store.events.off('alert', send);
+      o.ingestEvents?.off('ingest', sendIngest);
     };
     req.raw.on('close', end);
     res.on('error', end);
