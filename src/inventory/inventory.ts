@@ -67,7 +67,10 @@ const vulnMemo = new WeakMap<Advisories, Map<string, VulnMatch[]>>();
 function vulnerabilitiesOf(subject: VulnSubject, kb: Advisories): VulnMatch[] {
   let memo = vulnMemo.get(kb);
   if (memo === undefined) vulnMemo.set(kb, (memo = new Map()));
-  const key = JSON.stringify(subject);
+  // A subject with nothing to match on (no vendor, model, OS, software or flag: most addresses seen
+  // behind a router) matches nothing, whatever its services: one key for all, no serialising.
+  const blank = subject.vendor === undefined && subject.model === undefined && subject.os === undefined && subject.software.length === 0 && (subject.flags?.length ?? 0) === 0;
+  const key = blank ? '' : JSON.stringify(subject);
   let hit = memo.get(key);
   if (hit === undefined) {
     hit = matchVulnerabilities(subject, kb);

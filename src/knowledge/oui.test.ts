@@ -35,8 +35,8 @@ test('ouiLookup: the most specific block wins, the first line of the text is the
     return undefined;
   };
   const macs = ['00:1b:2c:00:00:01', '00-09-FB-12-34-56', '00:00:00:11:22:33', '02:1b:2c:00:00:01', 'zz'];
-  // Every registry prefix padded out to a MAC, with a few suffixes each (MA-S and MA-M entries sit inside MA-L blocks).
-  for (const hex of prefixes.filter((_, i) => i % 7 === 0)) {
+  // Registry prefixes (every MA-M and MA-S, every 7th MA-L) padded out to MACs, a few suffixes each (MA-S and MA-M entries sit inside MA-L blocks).
+  for (const hex of prefixes.filter((h, i) => h.length > 6 || i % 7 === 0)) {
     for (const fill of ['0', '8', 'F']) {
       const h = (hex + fill.repeat(12)).slice(0, 12);
       macs.push(h.replace(/(..)(?=.)/g, '$1:').toLowerCase());

@@ -102,10 +102,10 @@ function looksSorted(bytes: Buffer): boolean {
   }
 }
 
-/** The text of the entry for `hex` (6 to 9 upper-case hex digits), or undefined. */
-function search(bytes: Buffer, hex: string): string | undefined {
-  const target = hex.length * 2 ** 40 + Number.parseInt(hex, 16);
-  // Invariant: the target's line, if there is one, starts in [lo, hi).
+/** The first line whose sort key is at least `target` (look(1)'s search), or undefined. */
+function seek(bytes: Buffer, target: number): { start: number; end: number; key: number } | undefined {
+  let found: { start: number; end: number; key: number } | undefined;
+  // Invariant: the answer is `found` or a line starting in [lo, hi).
   let lo = 0;
   let hi = bytes.length;
   while (lo < hi) {
@@ -116,16 +116,55 @@ function search(bytes: Buffer, hex: string): string | undefined {
       continue;
     }
     const end = lineEnd(bytes, start);
-    const k = lineKey(bytes, start, end);
-    if (k === target) {
-      // `"HEX": "text",` as the JSON it is.
-      const line = bytes.toString('utf8', start, end).trim().replace(/,$/, '');
-      return Object.values(JSON.parse(`{${line}}`) as Record<string, string>)[0];
-    }
-    if (k < target) lo = end + 1;
-    else hi = mid;
+    const key = lineKey(bytes, start, end);
+    if (key >= target) {
+      // No line starts in [mid, start): an earlier answer starts before mid.
+      found = { start, end, key };
+      hi = mid;
+    } else lo = end + 1;
   }
-  return undefined;
+  return found;
+}
+
+/** The text of the entry for `hex` (6 to 9 upper-case hex digits), or undefined. */
+function search(bytes: Buffer, hex: string): string | undefined {
+  const target = hex.length * 2 ** 40 + Number.parseInt(hex, 16);
+  const line = seek(bytes, target);
+  if (line === undefined || line.key !== target) return undefined;
+  // `"HEX": "text",` as the JSON it is.
+  const text = bytes.toString('utf8', line.start, line.end).trim().replace(/,$/, '');
+  return Object.values(JSON.parse(`{${text}}`) as Record<string, string>)[0];
+}
+
+/** Is any `len`-digit prefix in [from, to) listed? */
+function listedIn(bytes: Buffer, len: number, from: number, to: number): boolean {
+  const line = seek(bytes, len * 2 ** 40 + from);
+  return line !== undefined && line.key < len * 2 ** 40 + to;
+}
+
+/**
+ * Whether IEEE carved MA-M (7-digit) or MA-S (9-digit) blocks out of a 24-bit prefix: only a few
+ * hundred prefixes are, so most MACs need one search (MA-L) instead of three. Per prefix, cached.
+ */
+const carved = new Map<string, { mam: boolean; mas: boolean }>();
+function carvedOut(hex6: string): { mam: boolean; mas: boolean } {
+  let c = carved.get(hex6);
+  if (c === undefined) {
+    const r = load();
+    const p = Number.parseInt(hex6, 16);
+    c = { mam: true, mas: true };
+    if ('bytes' in r) {
+      try {
+        c = { mam: listedIn(r.bytes, 7, p * 16, (p + 1) * 16), mas: listedIn(r.bytes, 9, p * 4096, (p + 1) * 4096) };
+      } catch (e) {
+        if (!(e instanceof Layout)) throw e;
+        registry = parseWhole(r.bytes);
+      }
+    }
+    if (carved.size >= 100_000) carved.clear();
+    carved.set(hex6, c);
+  }
+  return c;
 }
 
 /** The registry's text for a prefix (6, 7 or 9 upper-case hex digits), or undefined. */
@@ -173,11 +212,13 @@ export function ouiLookup(mac: string): OuiAssignment | undefined {
   const hit = cache.get(key);
   if (hit !== undefined) return hit ?? undefined;
   let found: OuiAssignment | undefined;
+  const sub = carvedOut(hex.slice(0, 6));
   for (const [len, block] of [
     [9, 'MA-S'],
     [7, 'MA-M'],
     [6, 'MA-L'],
   ] as const) {
+    if ((len === 9 && !sub.mas) || (len === 7 && !sub.mam)) continue;
     const text = entry(hex.slice(0, len));
     if (text !== undefined) {
       const organisation = text.split('\n', 1)[0]?.trim() ?? '';
