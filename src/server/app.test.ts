@@ -70,6 +70,7 @@ const ROUTES: { method: 'GET' | 'POST' | 'PATCH'; url: string; action: Action; p
   { method: 'GET', url: '/api/reports/eol-forecast', action: 'reports.read', ok: 200 },
   { method: 'GET', url: '/api/reports/risk', action: 'reports.read', ok: 200 },
   { method: 'GET', url: '/api/reports/disclosure', action: 'reports.read', ok: 200 },
+  { method: 'GET', url: '/api/reports/disclosure/vendors', action: 'reports.read', ok: 200 },
 ];
 
 test('every route × every role: allowed exactly when the role table says so; no token is 401', async () => {

@@ -423,6 +423,12 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     };
   });
 
+  app.get('/api/reports/disclosure/vendors', { config: { action: 'reports.read' }, schema: { summary: 'The manufacturers whose devices leak error messages: one disclosure report each' } }, async () => {
+    const devices = [];
+    for await (const d of store.allDevices()) if (d.leaks.length > 0) devices.push(d);
+    return disclosureReports(devices, { asOf: new Date() }).map((r) => ({ vendor: r.vendor, slug: r.slug, devices: r.devices.length, issues: r.issues.length, highestSeverity: r.highestSeverity }));
+  });
+
   app.get(
     '/api/reports/disclosure',
     {

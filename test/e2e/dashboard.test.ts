@@ -249,6 +249,8 @@ test('assign and resolve an alert; a second window sees the changes live', { ski
 test('download reports: the disclosure summary as the server renders it, the forecast as CSV', { skip }, async () => {
   await page.getByRole('link', { name: 'Reports' }).click();
   await page.getByRole('table', { name: 'EOL forecast by category' }).waitFor();
+  await page.getByRole('table', { name: 'Risk by category' }).waitFor();
+  await page.getByRole('table', { name: 'Manufacturers with leaking devices' }).waitFor();
   await shot('reports');
   const [md] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download summary (Markdown)' }).click()]);
   assert.match(md.suggestedFilename(), /^vigil-disclosure-summary-\d{4}-\d\d-\d\d\.md$/);
@@ -256,6 +258,14 @@ test('download reports: the disclosure summary as the server renders it, the for
   const expected = await (await page.request.get(`${base}/api/reports/disclosure?format=md`)).text();
   assert.equal(text, expected);
   assert.match(text, /^#/);
+  // One manufacturer's report, from the list of those whose devices leak.
+  const vendors = await apiGet<{ vendor: string }[]>('/api/reports/disclosure/vendors');
+  assert.ok(vendors.length > 0, 'the simulated hospital has leaking devices');
+  const first = vendors[0]?.vendor as string;
+  const [one] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: `${first}: Markdown report` }).click()]);
+  const vendorText = readFileSync(await one.path(), 'utf8');
+  assert.equal(vendorText, await (await page.request.get(`${base}/api/reports/disclosure?format=md&vendor=${encodeURIComponent(first)}`)).text());
+  assert.ok(vendorText.includes(first));
   const [csv] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download EOL forecast (CSV)' }).click()]);
   const lines = readFileSync(await csv.path(), 'utf8').trim().split('\r\n');
   const forecast = await apiGet<{ date: string; all: { eol: number } }[]>('/api/reports/eol-forecast');

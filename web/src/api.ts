@@ -177,6 +177,15 @@ export interface ActivityHour {
   flows: number;
 }
 
+/** A manufacturer whose devices leak: one disclosure report. */
+export interface DisclosureVendor {
+  vendor: string;
+  slug: string;
+  devices: number;
+  issues: number;
+  highestSeverity: Severity;
+}
+
 export interface Baseline {
   state: 'learning' | 'learned' | 'none';
   learnedUntil?: number;
@@ -379,6 +388,7 @@ export const api = {
 
   eolForecast: () => request<ForecastPoint[]>('/api/reports/eol-forecast'),
   riskReport: () => request<RiskReport>('/api/reports/risk'),
+  disclosureVendors: () => optional<DisclosureVendor[]>('/api/reports/disclosure/vendors'),
   disclosureUrl: (format: 'md' | 'html', vendor?: string) => `/api/reports/disclosure${queryString({ vendor, format })}`,
 };
 

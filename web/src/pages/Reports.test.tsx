@@ -37,3 +37,27 @@ test('the reports page shows the forecast by category, the risk summary, and off
   expect(screen.getByRole('link', { name: 'Download summary (HTML)' }).getAttribute('href')).toBe('/api/reports/disclosure?format=html');
   expect(screen.getByRole('link', { name: 'Download EOL forecast (CSV)' }).getAttribute('download')).toMatch(/^vigil-eol-forecast-\d{4}-\d\d-\d\d\.csv$/);
 });
+
+test('each manufacturer with leaking devices has its report to download; none says so', async () => {
+  api = fakeApi({
+    'GET /api/reports/eol-forecast': FORECAST,
+    'GET /api/reports/risk': { bands: { '0-29': 1, '30-59': 0, '60-100': 0 }, byCategory: {}, top: [] },
+    'GET /api/reports/disclosure/vendors': [{ vendor: 'GE Healthcare', slug: 'ge-healthcare', devices: 2, issues: 3, highestSeverity: 'high' }],
+  });
+  render(<ReportsPage />);
+  const table = await screen.findByRole('table', { name: 'Manufacturers with leaking devices' });
+  expect(within(table).getByRole('row', { name: /GE Healthcare/ }).textContent).toContain('2high');
+  const md = within(table).getByRole('link', { name: 'GE Healthcare: Markdown report' });
+  const href = new URL(md.getAttribute('href') ?? '', 'http://vigil.test');
+  expect([href.pathname, href.searchParams.get('vendor'), href.searchParams.get('format')]).toEqual(['/api/reports/disclosure', 'GE Healthcare', 'md']);
+  expect(md.getAttribute('download')).toMatch(/^vigil-disclosure-ge-healthcare-\d{4}-\d\d-\d\d\.md$/);
+  cleanup();
+  api.restore();
+  api = fakeApi({
+    'GET /api/reports/eol-forecast': FORECAST,
+    'GET /api/reports/risk': { bands: { '0-29': 1, '30-59': 0, '60-100': 0 }, byCategory: {}, top: [] },
+    'GET /api/reports/disclosure/vendors': [],
+  });
+  render(<ReportsPage />);
+  expect(await screen.findByText(/No device leaks error messages on the wire/)).toBeTruthy();
+});

@@ -44,6 +44,7 @@ export function ReportsPage() {
   const forecast = useData(() => api.eolForecast(), []);
   const risk = useData(() => api.riskReport(), []);
   const [vendor, setVendor] = useState('');
+  const vendors = useData(() => api.disclosureVendors(), []);
   useEffect(() => {
     document.title = 'Reports — Vigil';
   }, []);
@@ -198,9 +199,42 @@ export function ReportsPage() {
             </a>
           </div>
           <h3>One manufacturer</h3>
+          {vendors.data != null && vendors.data.length === 0 && <p className="empty">No device leaks error messages on the wire: no manufacturer report to send.</p>}
+          {vendors.data != null && vendors.data.length > 0 && (
+            <table aria-label="Manufacturers with leaking devices">
+              <thead>
+                <tr>
+                  <th scope="col">Manufacturer</th>
+                  <th scope="col">Devices</th>
+                  <th scope="col">Worst</th>
+                  <th scope="col">Report</th>
+                </tr>
+              </thead>
+              <tbody>
+                {vendors.data.map((v) => (
+                  <tr key={v.slug}>
+                    <td>{v.vendor}</td>
+                    <td>{v.devices}</td>
+                    <td>
+                      <span className={`badge sev-${v.highestSeverity}`}>{v.highestSeverity}</span>
+                    </td>
+                    <td>
+                      <a href={api.disclosureUrl('md', v.vendor)} download={`vigil-disclosure-${v.slug}-${today}.md`} aria-label={`${v.vendor}: Markdown report`}>
+                        Markdown
+                      </a>{' '}
+                      ·{' '}
+                      <a href={api.disclosureUrl('html', v.vendor)} download={`vigil-disclosure-${v.slug}-${today}.html`} aria-label={`${v.vendor}: HTML report`}>
+                        HTML
+                      </a>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
           <div className="action-row">
             <label>
-              Manufacturer
+              Another manufacturer
               <input value={vendor} onChange={(e) => setVendor(e.target.value)} placeholder="e.g. Siemens Healthineers" />
             </label>
             {vendor.trim() !== '' && (
