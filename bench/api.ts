@@ -89,7 +89,9 @@ async function startServe(args: string[]): Promise<{ child: ChildProcess; url: s
   let out = '';
   child.stdout?.on('data', (b: Buffer) => (out += b.toString()));
   child.stderr?.on('data', (b: Buffer) => (out += b.toString()));
-  for (let i = 0; i < 300 && !/serving on/.test(out); i++) await new Promise((r) => setTimeout(r, 100));
+  const t0 = performance.now();
+  for (let i = 0; i < 1800 && !/serving on/.test(out); i++) await new Promise((r) => setTimeout(r, 100));
+  console.log(`  vigil serve ready in ${((performance.now() - t0) / 1000).toFixed(1)} s (migrations, the device list index loaded)`);
   const url = /serving on (http:\/\/[0-9.:]+)/.exec(out)?.[1];
   const password = /password (\S+) \(shown once/.exec(out)?.[1];
   if (url === undefined || password === undefined) throw new Error(`vigil serve did not start: ${out}`);
