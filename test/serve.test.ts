@@ -37,6 +37,22 @@ async function serve(args: string[], until: RegExp): Promise<{ child: ChildProce
   return { child, out };
 }
 
+/** A server whose output keeps accumulating in `state.out` (for tests that restart or kill it). */
+function startServe(args: string[]): { child: ChildProcess; state: { out: string } } {
+  const child = spawn(process.execPath, [VIGIL, 'serve', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  const state = { out: '' };
+  child.stdout?.on('data', (b: Buffer) => (state.out += b.toString()));
+  child.stderr?.on('data', (b: Buffer) => (state.out += b.toString()));
+  return { child, state };
+}
+
+/** Waits (up to 60 s) until the output matches, and asserts it does. */
+async function waitFor(state: { out: string }, re: RegExp): Promise<void> {
+  for (let i = 0; i < 600 && !re.test(state.out); i++) await new Promise((r) => setTimeout(r, 100));
+  assert.match(state.out, re);
+}
+
 async function login(url: string, password: string): Promise<string> {
   const r = await fetch(`${url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'admin', password }) });
   assert.equal(r.status, 200);
@@ -83,18 +99,7 @@ test('--database postgres://…: the same server on PostgreSQL — it stores, se
   if (url === undefined) return t.skip('no PostgreSQL on this machine');
   const data = mkdtempSync(join(tmpdir(), 'vigil-pg-data-'));
   try {
-    const run = (args: string[]) => {
-      const child = spawn(process.execPath, [VIGIL, 'serve', '--port', '0', '--data-dir', data, '--database', url, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-      children.push(child);
-      const state = { out: '' };
-      child.stdout?.on('data', (b: Buffer) => (state.out += b.toString()));
-      child.stderr?.on('data', (b: Buffer) => (state.out += b.toString()));
-      return { child, state };
-    };
-    const waitFor = async (state: { out: string }, re: RegExp) => {
-      for (let i = 0; i < 300 && !re.test(state.out); i++) await new Promise((r) => setTimeout(r, 100));
-      assert.match(state.out, re);
-    };
+    const run = (args: string[]) => startServe(['--data-dir', data, '--database', url, ...args]);
     const first = run(['--read', SAMPLE]);
     await waitFor(first.state, /alerts stored/);
     const base = /serving on (http:\/\/[0-9.:]+)/.exec(first.state.out)?.[1] as string;
@@ -166,18 +171,7 @@ test('kill -9 in the middle of ingest: nothing committed is lost, the restart re
   const watched = mkdtempSync(join(tmpdir(), 'vigil-crash-'));
   const data = mkdtempSync(join(tmpdir(), 'vigil-crash-data-'));
   const files = ['a', 'b', 'c', 'd'].map((n) => `ward-${n}.pcap`);
-  const start = () => {
-    const child = spawn(process.execPath, [VIGIL, 'serve', '--port', '0', '--data-dir', data, '--watch', watched], { stdio: ['ignore', 'pipe', 'pipe'] });
-    children.push(child);
-    const state = { out: '' };
-    child.stdout?.on('data', (b: Buffer) => (state.out += b.toString()));
-    child.stderr?.on('data', (b: Buffer) => (state.out += b.toString()));
-    return { child, state };
-  };
-  const waitFor = async (state: { out: string }, re: RegExp) => {
-    for (let i = 0; i < 600 && !re.test(state.out); i++) await new Promise((r) => setTimeout(r, 100));
-    assert.match(state.out, re);
-  };
+  const start = () => startServe(['--data-dir', data, '--watch', watched]);
   try {
     for (const f of files) copyFileSync(SAMPLE, join(watched, f));
     const first = start();

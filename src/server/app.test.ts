@@ -46,6 +46,24 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** Reads a server-sent event stream as text, until what a test waits for has arrived. */
+function eventStream(res: Response): { until: (re: RegExp) => Promise<void>; text: () => string; cancel: () => Promise<void> } {
+  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  return {
+    until: async (re) => {
+      while (!re.test(text)) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += decoder.decode(value, { stream: true });
+      }
+    },
+    text: () => text,
+    cancel: () => reader.cancel().catch(() => undefined),
+  };
+}
+
 /** Every authenticated route, with the action it needs and a request that would succeed. */
 const ROUTES: { method: 'GET' | 'POST' | 'PATCH'; url: string; action: Action; payload?: Record<string, unknown>; ok: number }[] = [
   { method: 'GET', url: '/api/devices', action: 'read', ok: 200 },
@@ -162,21 +180,13 @@ test('the live feed: server-sent events for raised and changed alerts; none with
   const res = await fetch(`${url}/api/events`, { headers: { authorization: `Bearer ${tokens.get('read-only')}` }, signal: ac.signal });
   assert.equal(res.status, 200);
   assert.match(res.headers.get('content-type') ?? '', /text\/event-stream/);
-  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
-  let text = '';
-  const until = async (re: RegExp) => {
-    while (!re.test(text)) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      text += new TextDecoder().decode(value);
-    }
-  };
-  await until(/vigil live feed/);
+  const events = eventStream(res);
+  await events.until(/vigil live feed/);
   await store.raiseAlerts([{ key: 'sse-1', deviceId: null, kind: 'reconnaissance', severity: 'medium', title: 'probing from 10.9.9.9', detail: {}, teams: ['it-security'], at: 5 }]);
-  await until(/probing from 10\.9\.9\.9/);
-  assert.match(text, /event: alert\ndata: \{.*"key":"sse-1"/);
+  await events.until(/probing from 10\.9\.9\.9/);
+  assert.match(events.text(), /event: alert\ndata: \{.*"key":"sse-1"/);
   ac.abort();
-  await reader.cancel().catch(() => undefined);
+  await events.cancel();
 });
 
 test('device pages: peers and hourly activity from the traffic summaries; a CSV export with the filters; who am I', async () => {
@@ -259,21 +269,13 @@ test('the live feed also carries the capture side’s state changes', async () =
   const url = await live.listen({ port: 0, host: '127.0.0.1' });
   const ac = new AbortController();
   const res = await fetch(`${url}/api/events`, { headers: { authorization: `Bearer ${tokens.get('read-only')}` }, signal: ac.signal });
-  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
-  let text = '';
-  const until = async (re: RegExp) => {
-    while (!re.test(text)) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      text += new TextDecoder().decode(value);
-    }
-  };
-  await until(/vigil live feed/);
+  const events = eventStream(res);
+  await events.until(/vigil live feed/);
   ingestEvents.emit('ingest', { state: 'reading', source: 'ward7-0001.pcap' });
-  await until(/ward7-0001/);
-  assert.match(text, /event: ingest\ndata: \{"state":"reading","source":"ward7-0001.pcap"\}/);
+  await events.until(/ward7-0001/);
+  assert.match(events.text(), /event: ingest\ndata: \{"state":"reading","source":"ward7-0001.pcap"\}/);
   ac.abort();
-  await reader.cancel().catch(() => undefined);
+  await events.cancel();
   for (let i = 0; i < 50 && ingestEvents.listenerCount('ingest') > 0; i++) await new Promise((r) => setTimeout(r, 20));
   assert.equal(ingestEvents.listenerCount('ingest'), 0, 'a closed stream stops listening');
   await live.close();
