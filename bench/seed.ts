@@ -13,6 +13,7 @@ import type { Category, Criticality, OsClaim } from '../src/inventory/device.ts'
 import type { SqlStore } from '../src/store/store.ts';
 import { SEVERITIES } from '../src/assess/finding.ts';
 import { DUE_DAYS } from '../src/store/store.ts';
+import { Rng } from '../src/simulate/rng.ts';
 
 interface Kind {
   category: Category;
@@ -50,16 +51,10 @@ const OSES: { value: string; family: string; product: string; cycle: string; eol
   { value: 'VxWorks', family: 'VxWorks', product: 'vxworks', cycle: '' },
 ];
 
-/** A small deterministic PRNG (mulberry32): the same seed gives the same hospital. */
+/** The simulator's seeded generator: the same seed gives the same hospital. */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Rng(`seed-${seed}`);
+  return () => r.next();
 }
 
 function pick<T>(r: () => number, xs: readonly T[]): T {
