@@ -3,13 +3,14 @@
  * conversations carry the incident's tag, so the ground truth can name the exact frames it spans.
  * They are placed after the first 60 % of the capture, leaving a clean learning period before them.
  */
-import type { Behaviour } from './behaviour.ts';
+import type { Behaviour, External } from './behaviour.ts';
 import { DeviceKind, type OsProfile } from './catalogue.ts';
 import type { Activity, Conversation } from './engine.ts';
 import type { Hospital, SimDevice } from './hospital.ts';
 import { ipBytes, macFrom } from './hospital.ts';
-import type { Message } from './conversation.ts';
+import { udpExchange, type Message } from './conversation.ts';
 import type { Rng } from './rng.ts';
+import { dnsAnswer, dnsQuery } from './payloads/dns.ts';
 import * as dicom from './payloads/dicom.ts';
 import { errorPage, type ErrorStyle } from './payloads/errors.ts';
 import { httpRequest, httpResponse } from './payloads/http.ts';
@@ -125,6 +126,24 @@ export class IncidentPlanner {
     return list.length > 0 ? this.rng.pick(list) : undefined;
   }
 
+  /**
+   * The device resolves the destination's name first, as a modality configured with an archive's host
+   * name or malware with its drop server's would. Drawn from the incident's own random stream, so the
+   * rest of the capture is as before.
+   */
+  private lookup(d: SimDevice, ext: External, now: number, rng: Rng, tag: string): Conversation[] {
+    const dns = this.h.withRole('dns')[0];
+    if (dns === undefined || dns === d) return [];
+    const id = rng.int(65536);
+    const clientPort = (d.os.family === 'windows' ? 49152 : 32768) + rng.int(16384);
+    const link = this.h.link(d.host, d.zone, dns.host, dns.zone);
+    const datagrams = [
+      { from: 0 as const, data: dnsQuery(id, ext.name) },
+      { from: 1 as const, data: dnsAnswer(id, ext.name, [ext.ip]), delay: 0.002 },
+    ];
+    return [{ packets: udpExchange({ client: d.host, server: dns.host, link, clientPort, serverPort: 53, start: now, rng }, datagrams), tag }];
+  }
+
   private workstation(): SimDevice | undefined {
     return this.pick((d) => d.os.family === 'windows' && (d.kind.category === 'general-it' || d.kind.category === 'clinical-it') && d.kind.serves === undefined);
   }
@@ -196,7 +215,7 @@ export class IncidentPlanner {
         const ext = this.b.external(`exfil-${rng.u32().toString(16)}.example.net`);
         const size = 40 * 1024 * 1024;
         const bulk = { length: size, slice: (off: number, n: number) => dicom.PIXELS.subarray(off % (dicom.PIXELS.length - n), (off % (dicom.PIXELS.length - n)) + n) };
-        this.activities.push(new Once(at, (now) => [this.b.tcp(victim, ext, undefined, 443, now, [{ from: 0, data: bulk }, { from: 1, data: Buffer.from('OK'), delay: 0.1 }], id)]));
+        this.activities.push(new Once(at, (now) => [...this.lookup(victim, ext, now, rng, id), this.b.tcp(victim, ext, undefined, 443, now + 0.02, [{ from: 0, data: bulk }, { from: 1, data: Buffer.from('OK'), delay: 0.1 }], id)]));
         return this.record(id, kind, at, victim.id, [ext.ipText], `${victim.id} uploads ${size / 1024 / 1024} MB to a never-seen external address ${ext.ipText}`, { bytes: size, destination: ext.ipText });
       }
       case 'dicom-unknown-destination': {
@@ -219,7 +238,7 @@ export class IncidentPlanner {
           yield { from: 0, data: dicom.releaseRq() };
           yield { from: 1, data: dicom.releaseRp(), delay: 0.05 };
         };
-        this.activities.push(new Once(at, (now) => [this.b.tcp(victim, ext, undefined, 11112, now, messages(), id)]));
+        this.activities.push(new Once(at, (now) => [...this.lookup(victim, ext, now, rng, id), this.b.tcp(victim, ext, undefined, 11112, now + 0.02, messages(), id)]));
         return this.record(id, kind, at, victim.id, [ext.ipText], `${victim.id} sends 5 images by DICOM C-STORE to an unknown archive ${ext.ipText} (AE EXT_ARCHIVE)`, { calledAe: 'EXT_ARCHIVE', destination: ext.ipText });
       }
       case 'rogue-device': {
