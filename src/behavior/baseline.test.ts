@@ -235,6 +235,10 @@ test('a new domain of a device that resolves many is evidence on its alert of th
   const again = detectBaselineDeviations(ledger, devices).filter((a) => a.device === 'pump3');
   assert.deepEqual(again.map((a) => a.kind), ['new-service']);
   assert.deepEqual(again[0]!.resolved, ['upload.exfil.example']);
+  // A group of one (the PACS) has no peers to name; as a DNS client it is an appliance (no domains while learning).
+  ledger.observation(obs('10.6.0.10', 'dns.query', 'files.exfil.example', T0 + 35 * H));
+  const pacs = detectBaselineDeviations(ledger, devices).filter((a) => a.device === 'pacs');
+  assert.deepEqual(pacs.map((a) => a.text), ['PACS01 (PACS) resolved files.exfil.example — it never resolved a name under exfil.example while learning (it resolved none)']);
 });
 
 test('a novelty shared by a fleet is told once, on its first device', () => {

@@ -463,9 +463,9 @@ export function detectBaselineDeviations(ledger: BaselineLedger, devices: readon
     else if (a.kind === 'new-dns') {
       const domains = [...new Set(a.what.map((w) => registrableDomain(w.split(' ', 1)[0] ?? w)))];
       const under = `a name under ${domains.join(', ')}`;
-      a.text = `${who} resolved ${a.what.join(', ')} — ${d.group === '' ? `it never resolved ${under}` : `no ${d.group} resolved ${under}`} while learning (${usageNews.known.get(`dns|${d.id}`) ?? ''})`;
+      a.text = `${who} resolved ${a.what.join(', ')} — ${peers === 0 ? `it never resolved ${under}` : `no ${d.group} resolved ${under}`} while learning (${usageNews.known.get(`dns|${d.id}`) ?? ''})`;
     } else a.text = `${who} appeared after the learning period, with no peer group to compare it with (${a.what.join('; ')})`;
-    if (a.resolved !== undefined) a.text += ` — within the hour it resolved ${a.resolved.join(', ')}, under a domain new for it${d.group === '' ? '' : ` and any ${d.group}`}`;
+    if (a.resolved !== undefined) a.text += ` — within the hour it resolved ${a.resolved.join(', ')}, under a domain new for it${peers > 0 ? ` and any ${d.group}` : ''}`;
   }
   return out.sort((x, y) => x.time - y.time);
 }
