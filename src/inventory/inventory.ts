@@ -70,7 +70,10 @@ function vulnerabilitiesOf(subject: VulnSubject, kb: Advisories): VulnMatch[] {
   // A subject with nothing to match on (no vendor, model, OS, software or flag: most addresses seen
   // behind a router) matches nothing, whatever its services: one key for all, no serialising.
   const blank = subject.vendor === undefined && subject.model === undefined && subject.os === undefined && subject.software.length === 0 && (subject.flags?.length ?? 0) === 0;
-  const key = blank ? '' : JSON.stringify(subject);
+  // Otherwise the key holds what the matcher reads: of the OS releases, product, cycle and label
+  // (their dates and sources, most of the text, are for the lifecycle, not the matcher).
+  const os = subject.os;
+  const key = blank ? '' : JSON.stringify([subject.vendor, subject.model, os?.label, os?.releases.map((r) => [r.product, r.cycle, r.label]), subject.software, subject.services, subject.flags]);
   let hit = memo.get(key);
   if (hit === undefined) {
     hit = matchVulnerabilities(subject, kb);
