@@ -306,3 +306,11 @@ test('protocol usage is bounded: names and messages per address (the rest counte
   assert.deepEqual(back.toJSON(), ledger.toJSON());
   assert.equal(back.view().usage.get('10.0.0.1')!.items.dns.get('h0.example0.net'), T0 - 100);
 });
+
+test('a server that only answered while learning: a connection it opens after is new for it, with the name it resolved', () => {
+  const { ledger, devices } = talkingHospital();
+  ledger.observation(obs('10.6.0.10', 'dns.query', 'files.exfil.example', T0 + 35 * H));
+  ledger.flow(flow('10.6.0.10', '203.0.113.11', 443, T0 + 35 * H + 30, 'tls'));
+  const alerts = detectBaselineDeviations(ledger, devices);
+  assert.deepEqual(alerts.map((a) => a.text), ['PACS01 (PACS) used a service never seen for it in the learning period: tcp/443 (tls) to 203.0.113.11 — within the hour it resolved files.exfil.example, under a domain new for it']);
+});

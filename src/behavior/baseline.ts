@@ -413,7 +413,10 @@ export function detectBaselineDeviations(ledger: BaselineLedger, devices: readon
     const group = d.group === '' ? mine : groupServices.get(d.group);
     const servers = d.group === '' ? new Set([...(devEdges.get(d.id) ?? [])].map((k) => split(k).server)) : groupServers.get(d.group);
     const edges = d.group === '' ? devEdges.get(d.id) : groupEdges.get(d.group);
-    const learned = mine !== undefined || (d.group !== '' && group !== undefined);
+    // A device seen while learning that opened no connection then (a server that only answers) has
+    // learnt just that: whatever it opens after is new for it.
+    const seenLearning = Math.min(...d.ips.map((x) => seen.get(x) ?? Infinity)) < learnEnd;
+    const learned = mine !== undefined || (d.group !== '' && group !== undefined) || seenLearning;
     if (!learned) continue; // nothing to compare with: a new device, reported as such above
     for (const [key, e] of c.edges) {
       if (e.first < learnEnd) continue;
