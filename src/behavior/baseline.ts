@@ -442,8 +442,16 @@ export function detectBaselineDeviations(ledger: BaselineLedger, devices: readon
 
   // DNS novelty is evidence for the device's other alerts of that hour (a name resolved, then a new
   // destination); alone, it is an alert only for appliances (see detectUsage).
+  // (Indexed by device: an office PC may bring hundreds of new names, a hospital thousands of PCs.)
+  const byDevice = new Map<string, BaselineAlert[]>();
+  for (const a of alerts.values()) {
+    if (a.kind === 'new-device') continue;
+    const l = byDevice.get(a.device);
+    if (l === undefined) byDevice.set(a.device, [a]);
+    else l.push(a);
+  }
   for (const n of usageNews.dns) {
-    const near = [...alerts.values()].filter((a) => a.device === n.device.id && a.kind !== 'new-device' && a.kind !== 'new-dns' && a.times.some((t) => Math.abs(t - n.time) <= 3600));
+    const near = (byDevice.get(n.device.id) ?? []).filter((a) => a.times.some((t) => Math.abs(t - n.time) <= 3600));
     for (const a of near) {
       a.resolved ??= [];
       if (a.resolved.length < 8 && !a.resolved.includes(n.name)) a.resolved.push(n.name);
@@ -521,38 +529,58 @@ function detectUsage(
   raise: (kind: BaselineAlert['kind'], d: BaselineDevice, time: number, what: string) => void,
 ): UsageNews {
   const { usage, seen, resolvers, localDomains } = ledger.view();
-  const merged = new Map<string, Record<UsageKind, Map<string, number>>>();
+  const merged = new Map<string, Record<UsageKind, ReadonlyMap<string, number>>>();
+  /** Per device, what it used after learning, with its novelty key: [kind, value, key, first time]. */
+  const later = new Map<string, Array<[UsageKind, string, string, number]>>();
   const own = new Map<string, UsageSets>();
   const group = new Map<string, UsageSets>();
   const overflow = new Map<string, number>();
   const firstSeen = new Map<string, number>();
+  const domains = new Map<string, string>();
+  const none: Record<UsageKind, ReadonlyMap<string, number>> = { dns: new Map(), 'dicom-command': new Map(), 'dicom-sop': new Map(), hl7: new Map() };
   for (const d of devices) {
-    const m: Record<UsageKind, Map<string, number>> = { dns: new Map(), 'dicom-command': new Map(), 'dicom-sop': new Map(), hl7: new Map() };
+    let m: Record<UsageKind, ReadonlyMap<string, number>>;
     let names = 0;
-    for (const ip of d.ips) {
-      const u = usage.get(ip);
-      if (u === undefined) continue;
-      names += u.overflow.dns;
-      for (const k of USAGE_KINDS) for (const [v, t] of u.items[k]) if (t < (m[k].get(v) ?? Infinity)) m[k].set(v, t);
+    const mine = d.ips.flatMap((ip) => usage.get(ip) ?? []);
+    if (mine.length <= 1) {
+      // One address (nearly every device): its maps as they are, no copy.
+      m = mine[0]?.items ?? none;
+      names = mine[0]?.overflow.dns ?? 0;
+    } else {
+      const mm: Record<UsageKind, Map<string, number>> = { dns: new Map(), 'dicom-command': new Map(), 'dicom-sop': new Map(), hl7: new Map() };
+      for (const u of mine) {
+        names += u.overflow.dns;
+        for (const k of USAGE_KINDS) for (const [v, t] of u.items[k]) if (t < (mm[k].get(v) ?? Infinity)) mm[k].set(v, t);
+      }
+      m = mm;
     }
     // A DNS server's queries are its clients', forwarded: not its habits.
-    if (d.ips.some((ip) => resolvers.has(ip))) m.dns.clear();
+    if (d.ips.some((ip) => resolvers.has(ip))) m = { ...m, dns: none.dns };
     merged.set(d.id, m);
     overflow.set(d.id, names);
     firstSeen.set(d.id, Math.min(...d.ips.map((ip) => seen.get(ip) ?? Infinity)));
     const sets = emptySets();
     const g = d.group === '' ? undefined : (group.get(d.group) ?? emptySets());
     if (g !== undefined) group.set(d.group, g);
+    const after: Array<[UsageKind, string, string, number]> = [];
     for (const k of USAGE_KINDS) {
       for (const [v, t] of m[k]) {
-        if (t >= learnEnd) continue;
-        const key = noveltyKey(k, v);
+        // Devices share most names: each name's domain is worked out once per judgement.
+        let key: string | undefined;
+        if (k === 'dns') {
+          key = domains.get(v);
+          if (key === undefined) domains.set(v, (key = noveltyKey(k, v) as string));
+        } else key = noveltyKey(k, v);
         if (key === undefined || (k === 'dns' && localDomains.has(key))) continue;
-        sets[k].add(key);
-        g?.[k].add(key);
+        if (t >= learnEnd) after.push([k, v, key, t]);
+        else {
+          sets[k].add(key);
+          g?.[k].add(key);
+        }
       }
     }
     own.set(d.id, sets);
+    if (after.length > 0) later.set(d.id, after);
   }
   const groupKnown = new Set(devices.filter((d) => d.group !== '' && (firstSeen.get(d.id) ?? Infinity) < learnEnd).map((d) => d.group));
 
@@ -569,32 +597,28 @@ function detectUsage(
     if (!((firstSeen.get(d.id) ?? Infinity) < learnEnd || (d.group !== '' && groupKnown.has(d.group)))) continue;
     const mine = own.get(d.id)!;
     const theirs = d.group === '' ? undefined : group.get(d.group);
-    const m = merged.get(d.id)!;
-    for (const kind of USAGE_KINDS) {
-      for (const [value, time] of m[kind]) {
-        if (time < learnEnd) continue;
-        const key = noveltyKey(kind, value);
-        if (key === undefined || (kind === 'dns' && localDomains.has(key))) continue;
-        if (mine[kind].has(key) || (theirs?.[kind].has(key) ?? false)) continue;
-        news.push({ d, kind, value, key, time });
-      }
+    for (const [kind, value, key, time] of later.get(d.id) ?? []) {
+      if (mine[kind].has(key) || (theirs?.[kind].has(key) ?? false)) continue;
+      news.push({ d, kind, value, key, time });
     }
   }
-  news.sort((a, b) => a.time - b.time || a.value.localeCompare(b.value));
+  news.sort((a, b) => a.time - b.time || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0));
   // A novelty shared by a fleet is told once, on its first device, with how many others followed.
-  const fleet = new Map<string, BaselineDevice[]>();
+  const fleet = new Map<string, { first: BaselineDevice; ids: Set<string> }>();
+  const fleetKey = (n: News): string => `${n.d.group}|${n.kind}|${n.key}`;
   for (const n of news) {
     if (n.d.group === '') continue;
-    const k = `${n.d.group}|${n.kind === 'dicom-sop' ? 'dicom-command' : n.kind}|${n.key}`;
-    const ds = fleet.get(k) ?? [];
-    if (!ds.includes(n.d)) ds.push(n.d);
-    fleet.set(k, ds);
+    const k = fleetKey(n);
+    const f = fleet.get(k);
+    if (f === undefined) fleet.set(k, { first: n.d, ids: new Set([n.d.id]) });
+    else f.ids.add(n.d.id);
   }
   const out: UsageNews = { dns: [], known: new Map() };
   for (const n of news) {
-    const ds = n.d.group === '' ? [] : (fleet.get(`${n.d.group}|${n.kind === 'dicom-sop' ? 'dicom-command' : n.kind}|${n.key}`) ?? []);
-    if (ds.length >= FLEET && ds[0] !== n.d) continue;
-    const others = ds.length >= FLEET ? ` (and ${ds.length - 1} other ${n.d.group}${ds.length === 2 ? '' : 's'} since)` : '';
+    const f = n.d.group === '' ? undefined : fleet.get(fleetKey(n));
+    const size = f?.ids.size ?? 1;
+    if (size >= FLEET && f?.first !== n.d) continue;
+    const others = size >= FLEET ? ` (and ${size - 1} other ${n.d.group}s since)` : '';
     if (n.kind === 'dns') {
       const vocabulary = (n.d.group === '' ? own.get(n.d.id)! : group.get(n.d.group)!).dns.size;
       out.dns.push({ device: n.d, time: n.time, name: `${n.value}${others}`, alone: vocabulary <= APPLIANCE_DOMAINS });

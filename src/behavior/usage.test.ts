@@ -16,6 +16,9 @@ test('registrable domains: two labels, three under a country code\'s generic sec
   assert.equal(registrableDomain('example.com'), 'example.com');
   assert.equal(registrableDomain('www.trust.nhs.uk'), 'trust.nhs.uk');
   assert.equal(registrableDomain('a.b.example.co.uk'), 'example.co.uk');
+  assert.equal(registrableDomain('example.co.uk'), 'example.co.uk');
+  assert.equal(registrableDomain('co.uk'), 'co.uk');
+  assert.equal(registrableDomain('localhost'), 'localhost');
   // A two-letter TLD whose second label is a brand: the brand is registered.
   assert.equal(registrableDomain('updates.vendor.de'), 'vendor.de');
 });

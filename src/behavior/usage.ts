@@ -45,12 +45,15 @@ const GENERIC_SLD = new Set(['co', 'com', 'net', 'org', 'gov', 'gob', 'gouv', 'a
 
 /** The domain an organisation registers: the last two labels, three under a country's generic second level. */
 export function registrableDomain(name: string): string {
-  const labels = name.split('.');
-  if (labels.length <= 2) return name;
-  const tld = labels[labels.length - 1] as string;
-  const sld = labels[labels.length - 2] as string;
-  const n = tld.length === 2 && GENERIC_SLD.has(sld) ? 3 : 2;
-  return labels.slice(-n).join('.');
+  // By index, not split/join: judgement runs this for every name of every device at each checkpoint.
+  const last = name.lastIndexOf('.');
+  const second = last <= 0 ? -1 : name.lastIndexOf('.', last - 1);
+  if (second < 0) return name;
+  if (name.length - last - 1 === 2 && GENERIC_SLD.has(name.slice(second + 1, last))) {
+    const third = second === 0 ? -1 : name.lastIndexOf('.', second - 1);
+    return third < 0 ? name : name.slice(third + 1);
+  }
+  return name.slice(second + 1);
 }
 
 /** One observation's meaning for the baseline (the sensor reports each value once per address, with its first time). */
