@@ -193,6 +193,8 @@ export interface Baseline {
   services: string[];
   group?: string;
   groupSize?: number;
+  /** What it did with its protocols while learning (absent from older servers). */
+  usage?: { dns: string[]; 'dicom-command': string[]; 'dicom-sop': string[]; hl7: string[] };
 }
 
 export interface Alert {

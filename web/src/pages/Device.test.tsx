@@ -44,7 +44,14 @@ test('the device page shows its claims with confidence and evidence down to the 
       ],
     },
     [`GET /api/devices/${encodeURIComponent(DEVICE.id)}/activity`]: { hours: [{ at: 1795413600, packets: 10, bytes: 1000, flows: 1 }, { at: 1795417200, packets: 30, bytes: 5000, flows: 2 }] },
-    [`GET /api/devices/${encodeURIComponent(DEVICE.id)}/baseline`]: { state: 'learned', peers: ['10.60.1.12'], services: ['tcp/104 dicom'], group: 'CT scanner', groupSize: 3 },
+    [`GET /api/devices/${encodeURIComponent(DEVICE.id)}/baseline`]: {
+      state: 'learned',
+      peers: ['10.60.1.12'],
+      services: ['tcp/104 dicom'],
+      group: 'CT scanner',
+      groupSize: 3,
+      usage: { dns: ['pacs01.hosp.local'], 'dicom-command': ['C-ECHO', 'C-STORE'], 'dicom-sop': ['CT Image Storage'], hl7: [] },
+    },
     'GET /api/alerts': [{ id: 7, key: 'k', deviceId: DEVICE.id, kind: 'vulnerability', severity: 'high', title: 'CT-AQ01: EternalBlue', detail: {}, teams: ['it-security'], status: 'assigned', assignee: 'jane', resolution: null, firstSeen: 1795413601, lastSeen: 1795413601, updatedAt: 1, dueAt: null }],
     'GET /api/audit': [{ id: 1, at: 1795414000, actor: 'admin', action: 'alert.update', entity: 'alert', entityId: '7', before: { status: 'new', assignee: null }, after: { status: 'assigned', assignee: 'jane' } }],
   });
@@ -70,6 +77,8 @@ test('the device page shows its claims with confidence and evidence down to the 
 
   // Behaviour, the traffic chart, and the communication map with a link to the peer that is a device.
   expect((await screen.findByText('CT scanner (3 devices)')).textContent).toBe('CT scanner (3 devices)');
+  expect(screen.getByText('C-ECHO, C-STORE, CT Image Storage')).toBeTruthy();
+  expect(screen.getByText('pacs01.hosp.local')).toBeTruthy();
   expect(screen.getByRole('img', { name: /Bytes per hour: 2 hours/ })).toBeTruthy();
   const map = await screen.findByRole('group', { name: /Communication map: CT-AQ01 and 2 peers/ });
   expect(within(map).getByRole('link', { name: /PACS01: tcp\/104 dicom/ }).getAttribute('href')).toBe('/devices/mac%3A00%3Aaa%3A00%3A00%3A00%3A02');

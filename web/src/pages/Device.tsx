@@ -436,6 +436,16 @@ function Behaviour({ id }: { id: string }) {
           <dd>{b.services.join(', ') || '—'}</dd>
           <dt>Usual peers</dt>
           <dd className="mono">{b.peers.join(', ') || '—'}</dd>
+          {b.usage !== undefined && (
+            <>
+              <dt>Names resolved</dt>
+              <dd className="mono">{b.usage.dns.join(', ') || '—'}</dd>
+              <dt>DICOM</dt>
+              <dd>{[...b.usage['dicom-command'], ...b.usage['dicom-sop']].join(', ') || '—'}</dd>
+              <dt>HL7 messages</dt>
+              <dd>{b.usage.hl7.join(', ') || '—'}</dd>
+            </>
+          )}
         </dl>
       )}
       <h3>Traffic per hour</h3>
