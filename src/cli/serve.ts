@@ -41,6 +41,8 @@ export interface ServeOptions {
   retentionDays?: number;
   /** Capture time that learns normal behaviour (seconds; default 24 h, the demo 4 h). */
   learn?: number;
+  /** Trust the X-Forwarded-* headers of a reverse proxy in front. */
+  trustProxy?: boolean;
 }
 
 export async function serveCommand(o: ServeOptions): Promise<number> {
@@ -66,7 +68,7 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
   };
   const deviceIndex = await followDeviceList(store);
   const learn = o.learn ?? (o.demo === true ? 4 * 3600 : undefined);
-  const app = await buildApp({ store, deviceIndex, ingestEvents, ...(learn !== undefined ? { learnSeconds: learn } : {}), writer: () => writer.health, ingest: () => ingest });
+  const app = await buildApp({ store, deviceIndex, ingestEvents, trustProxy: o.trustProxy === true, ...(learn !== undefined ? { learnSeconds: learn } : {}), writer: () => writer.health, ingest: () => ingest });
   let address: string;
   try {
     address = await app.listen({ port: o.port, host: o.host });

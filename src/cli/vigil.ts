@@ -121,8 +121,9 @@ program
   .option('-i, --interface <name>', 'capture live from this interface (receive-only, via tcpdump) and analyse continuously')
   .option('--checkpoint <seconds>', 'seconds between writes of the live analysis to the store', (v: string) => Number(v), 60)
   .option('--learn <duration>', 'capture time that learns normal behaviour before departures are reported (default 24h; the demo 4h)', learnDuration)
+  .option('--trust-proxy', 'behind a TLS reverse proxy: trust its X-Forwarded-For/-Proto (per-client login limits, Secure cookies)')
   .option('--retention-days <days>', 'days of traffic summaries (communication peers, volume) kept, counted back from the newest', (v: string) => Number(v), 30)
-  .action(async (opts: { port: number; host: string; dataDir?: string; database?: string; read?: string; watch?: string; demo?: boolean; interface?: string; checkpoint: number; retentionDays: number; learn?: number }) => {
+  .action(async (opts: { port: number; host: string; dataDir?: string; database?: string; read?: string; watch?: string; demo?: boolean; interface?: string; checkpoint: number; retentionDays: number; learn?: number; trustProxy?: boolean }) => {
     if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) {
       process.stderr.write('vigil serve: --port must be 0–65535\n');
       process.exitCode = 2;

@@ -152,6 +152,18 @@ test('bad input gets a 4xx with a clear message; oversize bodies are refused; un
   assert.equal(weak.statusCode, 400);
 });
 
+test('behind a trusted TLS proxy: the session cookie is Secure and the login limit counts each client', async () => {
+  const proxied = await buildApp({ store, loginPerMinute: 2, trustProxy: true });
+  const login = (client: string) =>
+    proxied.inject({ method: 'POST', url: '/api/auth/login', headers: { 'x-forwarded-for': client, 'x-forwarded-proto': 'https' }, payload: { name: 'u-analyst', password: PASSWORD } });
+  const ok = await login('10.9.0.1');
+  assert.equal(ok.cookies.find((c) => c.name === 'vigil_session')?.secure, true);
+  await login('10.9.0.1');
+  assert.equal((await login('10.9.0.1')).statusCode, 429);
+  assert.equal((await login('10.9.0.2')).statusCode, 200, 'another client behind the same proxy is not locked out');
+  await proxied.close();
+});
+
 test('login: wrong passwords are refused alike, and attempts are rate-limited', async () => {
   const limited = await buildApp({ store, loginPerMinute: 3 });
   const codes: number[] = [];

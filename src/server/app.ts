@@ -57,6 +57,11 @@ export interface AppOptions {
   learnSeconds?: number;
   /** The device list's in-memory index (see device-index.ts); without it the list is asked of the store. */
   deviceIndex?: DeviceListIndex;
+  /**
+   * Behind a TLS proxy: trust its X-Forwarded-For/-Proto, so the login limit counts each client (not
+   * the proxy) and session cookies are marked Secure.
+   */
+  trustProxy?: boolean;
   /** The built dashboard (default: web/dist of the installation, when it has been built). */
   webRoot?: string;
 }
@@ -80,7 +85,7 @@ const idParam = { type: 'object', properties: { id: { type: 'string', maxLength:
 
 export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   // Unknown fields are refused, not silently dropped: a typo in a request must not pass as a no-op.
-  const app = Fastify({ bodyLimit: 1 << 20, logger: false, ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } } });
+  const app = Fastify({ bodyLimit: 1 << 20, logger: false, trustProxy: o.trustProxy === true, ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } } });
   await app.register(cookie);
   await app.register(rateLimit, { global: false });
   await app.register(swagger, {
