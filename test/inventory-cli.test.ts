@@ -64,6 +64,18 @@ test('the table and the EOL forecast on the sample capture', () => {
   assert.match(r.stdout, /2026-11-30 .*\n.*2027-05-30/);
 });
 
+test('--no-behaviour: the same inventory, without learning behaviour', () => {
+  const sample = new URL('../samples/hospital-sample.pcap', import.meta.url).pathname;
+  const full = vigil(['analyze', sample, '--as-of', '2026-11-30', '--json']);
+  const lean = vigil(['analyze', sample, '--as-of', '2026-11-30', '--json', '--no-behaviour']);
+  assert.equal(lean.code, 0, lean.stderr);
+  const devices = (out: string) => out.split('\n').filter((l) => l.startsWith('{"type":"device"'));
+  assert.ok(devices(full.stdout).length > 10);
+  assert.deepEqual(devices(lean.stdout), devices(full.stdout));
+  assert.match(vigil(['analyze', sample]).stdout, /Behaviour/);
+  assert.doesNotMatch(vigil(['analyze', sample, '--no-behaviour']).stdout, /Behaviour/);
+});
+
 test('knowledge import: a good KEV file is kept, a file that is not advisories is named in one line, exit 1', () => {
   const kev = join(tmp, 'kev.json');
   writeFileSync(

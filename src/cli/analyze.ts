@@ -24,6 +24,8 @@ export interface AnalyzeOptions {
   hosts?: number;
   /** Build the device inventory (default on). */
   inventory?: boolean;
+  /** Run the behaviour detectors (default on; off: the inventory and its findings only). */
+  behaviour?: boolean;
   /** Devices shown in the human table. */
   devices?: number;
   /** Write the inventory as CSV to this file ('-': stdout, instead of the table). */
@@ -71,7 +73,7 @@ async function analyzeSource(source: ByteSource, name: string, o: AnalyzeOptions
   const out = process.stdout;
   const hosts = o.hosts !== undefined ? new HostIndex() : undefined;
   // The inventory, reconnaissance and behaviour are the pipeline's (the same as serve and reports run).
-  const state = o.inventory !== false ? new AnalysisState(o.learn !== undefined ? { learn: o.learn } : {}) : undefined;
+  const state = o.inventory !== false ? new AnalysisState({ ...(o.learn !== undefined ? { learn: o.learn } : {}), behaviour: o.behaviour !== false }) : undefined;
   const fed = state?.sensorOptions();
   let flowsOut: WriteStream | undefined;
   if (o.flows !== undefined) flowsOut = createWriteStream(o.flows);
@@ -142,7 +144,7 @@ async function analyzeSource(source: ByteSource, name: string, o: AnalyzeOptions
   }
   const reconFindings = analysis?.recon ?? [];
   const behaviour = analysis?.behaviour ?? [];
-  const learning = state?.learningOnly(o.learn);
+  const learning = state?.behaviour === true ? state.learningOnly(o.learn) : undefined;
   if (writeJson && inv !== undefined) {
     for (const d of inv.devices) out.write(`${JSON.stringify({ type: 'device', device: d })}\n`);
     out.write(`${JSON.stringify({ type: 'inventory', ...inv.summary })}\n`);

@@ -55,10 +55,13 @@ export class AnalysisState {
   readonly windows: WindowModel;
   readonly anomalies: WindowAlert[] = [];
   anomaliesDropped = 0;
+  /** Whether the behaviour detectors run (`vigil analyze --no-behaviour`: the inventory and findings only). */
+  readonly behaviour: boolean;
   private readonly input = newPacketInput();
 
   /** `baseline` and `windows` resume learnt state (BaselineLedger.fromJSON / mergeBaselineParts, WindowModel.fromJSON). */
-  constructor(o: { traffic?: boolean; learn?: number; baseline?: BaselineLedger; windows?: WindowModel } = {}) {
+  constructor(o: { traffic?: boolean; learn?: number; baseline?: BaselineLedger; windows?: WindowModel; behaviour?: boolean } = {}) {
+    this.behaviour = o.behaviour !== false;
     this.traffic = o.traffic === true ? new TrafficLedger() : undefined;
     this.baseline = o.baseline ?? new BaselineLedger();
     this.windows = o.windows ?? new WindowModel({ learnSeconds: o.learn ?? LEARN_SECONDS });
@@ -73,6 +76,21 @@ export class AnalysisState {
   }
 
   sensorOptions(): SensorOptions {
+    if (!this.behaviour) {
+      return {
+        dissectors: ALL_DISSECTORS,
+        synDissectors: synDissectors(),
+        onObservation: (obs) => {
+          this.builder.addObservation(obs);
+          this.recon.observation(obs);
+        },
+        onFlow: (f) => {
+          this.builder.addFlow(f);
+          this.recon.flow(f);
+          this.traffic?.flow(f);
+        },
+      };
+    }
     return {
       dissectors: ALL_DISSECTORS,
       synDissectors: synDissectors(),
@@ -104,6 +122,8 @@ export class AnalysisState {
 
   judge(run: RunResult, o: AnalyseOptions = {}): Analysis {
     const inventory = assessInventory(this.builder.devices(), loadKnowledge(o.knowledgeDir !== undefined ? { knowledgeDir: o.knowledgeDir } : {}), o.asOf ?? new Date());
+    const traffic = this.traffic !== undefined ? deviceTraffic(this.traffic.rows(), inventory.devices) : [];
+    if (!this.behaviour) return { run, inventory, recon: detectRecon(this.recon), behaviour: [], traffic, anomalies: [], unconfirmedAnomalies: [] };
     const baselineAlerts = detectBaselineDeviations(
       this.baseline,
       inventory.devices
@@ -111,7 +131,6 @@ export class AnalysisState {
         .map((d) => ({ id: d.id, ips: d.ips, name: d.hostnames[0] ?? d.ips[0] ?? d.id, group: d.type !== undefined && d.type.confidence >= 0.5 ? d.type.value : '' })),
       { learnSeconds: o.learn ?? LEARN_SECONDS },
     );
-    const traffic = this.traffic !== undefined ? deviceTraffic(this.traffic.rows(), inventory.devices) : [];
     // Windows still open are scored now (at a live checkpoint, the minute in progress is scored in two parts).
     this.windows.flush();
     const byIp = new Map<string, string>();

@@ -37,8 +37,9 @@ program
   .option('--as-of <date>', 'assess end of life as of this date (YYYY-MM-DD; default today)', isoDate)
   .option('--learn <duration>', 'capture time that learns normal behaviour before departures are reported (90m, 24h, 2d)', learnDuration)
   .option('--no-inventory', 'report observations only, without building the device inventory')
+  .option('--no-behaviour', 'the inventory and its findings without learning behaviour (no baseline, no online model)')
   .option('--hosts <n>', 'also show the protocol-level view of the first n hosts', positiveInt)
-  .action(async (capture: string, opts: { json?: boolean; flows?: string; allObservations?: boolean; progress: boolean; hosts?: number; devices: number; csv?: string; asOf?: Date; inventory: boolean; learn?: number }) => {
+  .action(async (capture: string, opts: { json?: boolean; flows?: string; allObservations?: boolean; progress: boolean; hosts?: number; devices: number; csv?: string; asOf?: Date; inventory: boolean; behaviour: boolean; learn?: number }) => {
     process.exitCode = await analyzeCommand(capture, opts);
   });
 
