@@ -1,6 +1,6 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -10,6 +10,10 @@ import { FakeContext } from '../../test/helpers/dissect.ts';
 import { snmpGetSystem, snmpSystemResponse } from '../simulate/payloads/snmp.ts';
 import { pcapHeader, pcapRecord } from '../capture/writer.ts';
 import { udpFrame } from '../packet/build.ts';
+
+/** The pcaps these tests write for tshark, removed after them. */
+const TMP = mkdtempSync(join(tmpdir(), 'vigil-snmp-'));
+after(() => rmSync(TMP, { recursive: true, force: true }));
 
 const SNMP_PCAP = 'pcaps/identity/ndpi/snmp.pcap';
 const TRAP_PCAP = 'peer/suricata-verify/snmp-trap-oid/public-wiresharkwiki-c06-snmpv1-trap-app-r1-1-12.pcap';
@@ -124,10 +128,9 @@ test('traps: v1 enterprise and v2 snmpTrapOID.0 as tshark (and suricata-verify s
 
 /** Writes Ethernet/IPv4/UDP frames to a temporary pcap, for tshark to read the same bytes. */
 function writeUdpPcap(name: string, packets: Array<{ src: string; dst: string; sport: number; dport: number; payload: Buffer }>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'vigil-snmp-'));
   const opts = { linkType: 1 };
   const recs = packets.map((p, i) => pcapRecord(opts, 1_700_000_000 + i, 0, udpFrame({ src: `02:00:00:00:00:${p.src.endsWith('.5') ? '05' : '09'}`, dst: `02:00:00:00:00:${p.dst.endsWith('.5') ? '05' : '09'}` }, { src: p.src, dst: p.dst }, { srcPort: p.sport, dstPort: p.dport }, p.payload)));
-  const path = join(dir, name);
+  const path = join(TMP, name);
   writeFileSync(path, Buffer.concat([pcapHeader(opts), ...recs]));
   return path;
 }

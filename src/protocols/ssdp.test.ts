@@ -1,6 +1,6 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -10,6 +10,10 @@ import { FakeContext } from '../../test/helpers/dissect.ts';
 import { ssdpNotify } from '../simulate/payloads/ssdp.ts';
 import { pcapHeader, pcapRecord } from '../capture/writer.ts';
 import { udpFrame } from '../packet/build.ts';
+
+/** The pcaps these tests write for tshark, removed after them. */
+const TMP = mkdtempSync(join(tmpdir(), 'vigil-ssdp-'));
+after(() => rmSync(TMP, { recursive: true, force: true }));
 
 const skip = !hasTshark() && 'tshark not installed';
 
@@ -54,7 +58,7 @@ const SEARCHER = { ip: '10.0.0.9', mac: '02:00:00:00:00:09' };
 function writeUdpPcap(name: string, packets: Array<{ src: typeof DEVICE; dst: { ip: string; mac: string }; sport: number; dport: number; payload: Buffer }>): string {
   const opts = { linkType: 1 };
   const recs = packets.map((p, i) => pcapRecord(opts, 1_700_000_000 + i, 0, udpFrame({ src: p.src.mac, dst: p.dst.mac }, { src: p.src.ip, dst: p.dst.ip }, { srcPort: p.sport, dstPort: p.dport }, p.payload)));
-  const path = join(mkdtempSync(join(tmpdir(), 'vigil-ssdp-')), name);
+  const path = join(TMP, name);
   writeFileSync(path, Buffer.concat([pcapHeader(opts), ...recs]));
   return path;
 }
