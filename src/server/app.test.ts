@@ -220,6 +220,9 @@ test('device pages: peers and hourly activity from the traffic summaries; a CSV 
   const bad = await app.inject({ method: 'GET', url: '/api/devices/export.csv?subnet=banana', headers: auth });
   assert.equal(bad.statusCode, 400);
   assert.match(bad.json<{ error: string }>().error, /not an IPv4 CIDR/);
+  const badList = await app.inject({ method: 'GET', url: '/api/devices?subnet=10.0.0.0/99', headers: auth });
+  assert.equal(badList.statusCode, 400);
+  assert.match(badList.json<{ error: string }>().error, /not an IPv4 CIDR/);
   const findings = (await app.inject({ method: 'GET', url: '/api/findings?kind=eol', headers: auth })).json<{ total: number; items: { deviceId: string; kind: string; severity: string; deviceName: string }[] }>();
   assert.deepEqual(findings.items.map((f) => [f.deviceId, f.kind, f.deviceName]), [['mac:00:1b:2c:00:00:01', 'eol', 'CT-03']]);
   assert.equal((await app.inject({ method: 'GET', url: '/api/findings?minSeverity=critical', headers: auth })).json<{ total: number }>().total, 0);

@@ -12,7 +12,6 @@ import swagger from '@fastify/swagger';
 import { Readable } from 'node:stream';
 import { ACTIONS, can, hashPassword, isRole, newToken, passwordProblem, ROLES, tokenHash, verifyPassword, type Action } from './auth.ts';
 import { ALERT_STATUSES, type Alert, type AlertChange, type AlertQuery, type AlertStatus, type DeviceQuery, type FindingQuery, type SqlStore, type User } from '../store/store.ts';
-import type { AssessedDevice } from '../inventory/inventory.ts';
 import type { DeviceListIndex } from '../store/device-index.ts';
 import { baselineSummary } from '../behavior/summary.ts';
 import { LEARN_SECONDS, type BaselineSnapshot } from '../behavior/baseline.ts';
@@ -201,14 +200,8 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
         },
       },
     },
-    async (req, reply) => {
-      try {
-        return o.deviceIndex !== undefined ? o.deviceIndex.query(req.query as DeviceQuery) : await store.devices(req.query as DeviceQuery);
-      } catch (e) {
-        if (e instanceof RangeError) return reply.status(400).send({ error: e.message });
-        throw e;
-      }
-    },
+    // A malformed filter throws a QueryError, which carries its 400 to the error handler.
+    async (req) => (o.deviceIndex !== undefined ? o.deviceIndex.query(req.query as DeviceQuery) : store.devices(req.query as DeviceQuery)),
   );
 
   app.get(
@@ -217,14 +210,8 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     async (req, reply) => {
       const q = req.query as DeviceQuery;
       const rows = store.allDevices(q);
-      // Validate the filter before the first byte goes out: a bad subnet is a 400, not a broken download.
-      let first: IteratorResult<AssessedDevice>;
-      try {
-        first = await rows.next();
-      } catch (e) {
-        if (e instanceof RangeError) return reply.status(400).send({ error: e.message });
-        throw e;
-      }
+      // The first page is read before the first byte goes out: a bad filter is a 400, not a broken download.
+      const first = await rows.next();
       void reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', `attachment; filename="vigil-inventory-${new Date().toISOString().slice(0, 10)}.csv"`);
       async function* lines(): AsyncGenerator<string> {
         yield `${INVENTORY_COLUMNS.join(',')}\r\n`;

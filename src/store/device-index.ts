@@ -8,8 +8,8 @@
  * The store stays the source of truth: the index is loaded from it at start and follows every
  * device write the process commits (the store's 'devices' event). Memory: ~300 bytes per device.
  */
-import { ipv4Range, ipv4ToNumber } from '../inventory/address.ts';
-import type { DeviceQuery, DeviceRow, SqlStore } from './store.ts';
+import { ipv4ToNumber } from '../inventory/address.ts';
+import { subnetRange, type DeviceQuery, type DeviceRow, type SqlStore } from './store.ts';
 
 type SortKey = NonNullable<DeviceQuery['sort']>;
 
@@ -175,12 +175,11 @@ export class DeviceListIndex {
     if (rows.length > 0) this.columns = undefined;
   }
 
-  /** The same answer as `SqlStore.devices(q)` (throws a RangeError on a malformed subnet). */
+  /** The same answer as `SqlStore.devices(q)` (throws the same QueryError on a malformed subnet). */
   query(q: DeviceQuery = {}): { total: number; items: DeviceRow[] } {
     let subnet: { first: number; last: number } | undefined;
     if (q.subnet !== undefined && q.subnet !== '') {
-      subnet = ipv4Range(q.subnet);
-      if (subnet === undefined) throw new RangeError(`subnet ${q.subnet} is not an IPv4 CIDR block (like 10.2.0.0/16)`);
+      subnet = subnetRange(q.subnet);
     }
     const c = (this.columns ??= new Columns([...this.byId.values()]));
     const n = c.n;

@@ -32,6 +32,18 @@ export interface SqlEngine {
   close(): Promise<void>;
 }
 
+/** A query the caller got wrong (not a fault of the store): the API answers it with its status. */
+export class QueryError extends RangeError {
+  readonly statusCode = 400;
+}
+
+/** The address range of a device query's subnet filter, or a QueryError naming what is wrong. */
+export function subnetRange(subnet: string): { first: number; last: number } {
+  const r = ipv4Range(subnet);
+  if (r === undefined) throw new QueryError(`subnet ${subnet} is not an IPv4 CIDR block (like 10.2.0.0/16)`);
+  return r;
+}
+
 export interface DeviceQuery {
   /** Case-insensitive substring of any identity field: id, MAC, IP, hostname, vendor, model, type, OS. */
   search?: string;
@@ -393,7 +405,7 @@ export class SqlStore {
     }
   }
 
-  /** The WHERE clause of a device query (throws a RangeError on a malformed subnet). */
+  /** The WHERE clause of a device query (throws a QueryError on a malformed subnet). */
   private deviceFilter(q: DeviceQuery): { clause: string; params: unknown[] } {
     const where: string[] = [];
     const params: unknown[] = [];
@@ -433,8 +445,7 @@ export class SqlStore {
       params.push(likePattern(q.os));
     }
     if (q.subnet !== undefined && q.subnet !== '') {
-      const r = ipv4Range(q.subnet);
-      if (r === undefined) throw new RangeError(`subnet ${q.subnet} is not an IPv4 CIDR block (like 10.2.0.0/16)`);
+      const r = subnetRange(q.subnet);
       where.push('devices.id IN (SELECT device_id FROM device_ips WHERE ip4 BETWEEN ? AND ?)');
       params.push(r.first, r.last);
     }
