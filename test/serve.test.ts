@@ -1,7 +1,7 @@
 /** `vigil serve` as a user meets it: first start prints the admin password once, --read fills the store, a restart keeps it all. */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -127,6 +127,12 @@ test('--database postgres://…: the same server on PostgreSQL — it stores, se
   } finally {
     rmSync(data, { recursive: true, force: true });
   }
+});
+
+test('two continuous sources at once are refused with a clear message', () => {
+  const r = spawnSync(process.execPath, [VIGIL, 'serve', '--port', '0', '--data-dir', dir, '--watch', dir, '--interface', 'lo'], { encoding: 'utf8', timeout: 30_000 });
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /--watch and --interface are two continuous sources/);
 });
 
 test('--read -: a capture piped in on stdin is analysed into the store', async () => {

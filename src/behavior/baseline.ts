@@ -424,8 +424,9 @@ export function detectBaselineDeviations(ledger: BaselineLedger, devices: readon
       const label = `${service}${e.app !== undefined ? ` (${e.app})` : ''} to ${byIp.get(server)?.name ?? server}`;
       if (!(mine?.has(service) ?? false) && !(group?.has(service) ?? false)) {
         // A lease renewed with the hospital's DHCP server is routine, however long after learning the
-        // first renewal falls (a device's DISCOVER was broadcast and unanswered on its own flow, so
-        // learning never saw udp/67 as its service). A rogue DHCP server is the server side's business.
+        // first renewal falls: before it, the device's DHCP came from 0.0.0.0 to the broadcast
+        // address, so learning never saw udp/67 as a service of its own address. A rogue DHCP
+        // server is the server side's business.
         if (service === 'udp/67' && isInternalIp(server)) continue;
         raise('new-service', d, e.first, label);
         continue;

@@ -15,7 +15,7 @@ import { hashPassword, randomPassword } from '../server/auth.ts';
 import { BatchedWriter } from '../store/writer.ts';
 import { followDeviceList } from '../store/device-index.ts';
 import { AnalysisState, alertsOf, type Analysis } from './pipeline.ts';
-import { baselineParts, mergeBaselineParts, type BaselineSnapshot } from '../behavior/baseline.ts';
+import { baselineParts, mergeBaselineParts, type BaselineLedger, type BaselineSnapshot } from '../behavior/baseline.ts';
 import { WindowModel, type WindowModelSnapshot } from '../behavior/window.ts';
 import type { SqlStore, StoredModel } from '../store/store.ts';
 import { startLiveCapture } from '../capture/live.ts';
@@ -46,6 +46,12 @@ export interface ServeOptions {
 }
 
 export async function serveCommand(o: ServeOptions): Promise<number> {
+  // The server runs one analysis: two live sources at once would interleave their flows out of time
+  // order in it (a file read first, with --read, is fine: it is finished before the live one starts).
+  if (o.watch !== undefined && o.interface !== undefined) {
+    process.stderr.write('vigil serve: --watch and --interface are two continuous sources; run one server for each\n');
+    return 2;
+  }
   let store;
   try {
     store = await openStore(o);
@@ -267,8 +273,8 @@ const WINDOW_MODEL = 'window-model';
  * model whole. A piece in an unknown format is reported and left out (learning starts afresh for
  * it), never a reason not to start.
  */
-async function restoreBehaviour(store: SqlStore): Promise<{ baseline?: ReturnType<typeof mergeBaselineParts>; windows?: WindowModel }> {
-  const out: { baseline?: ReturnType<typeof mergeBaselineParts>; windows?: WindowModel } = {};
+async function restoreBehaviour(store: SqlStore): Promise<{ baseline?: BaselineLedger; windows?: WindowModel }> {
+  const out: { baseline?: BaselineLedger; windows?: WindowModel } = {};
   const parts = (await store.models('baseline')).map((m) => m.data as BaselineSnapshot);
   if (parts.length > 0) {
     try {
