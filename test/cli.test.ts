@@ -1,12 +1,13 @@
 /** The CLI as a user meets it: exit codes, one-line errors, stdin, JSON lines, live capture. */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { corpus } from './helpers/observe.ts';
+import { canCaptureOnLoopback } from './helpers/live.ts';
 
 const VIGIL = new URL('../bin/vigil.js', import.meta.url).pathname;
 const tmp = mkdtempSync(join(tmpdir(), 'vigil-cli-'));
@@ -70,15 +71,6 @@ test('--flows writes flow records to a file', () => {
   assert.ok(flows.length > 0);
   assert.ok(flows.every((f) => typeof f.clientIp === 'string' && f.proto !== undefined));
 });
-
-function canCaptureOnLoopback(): boolean {
-  try {
-    execFileSync('tcpdump', ['--version'], { stdio: 'ignore' });
-    return process.getuid?.() === 0;
-  } catch {
-    return false;
-  }
-}
 
 test('live capture on the loopback interface through tcpdump (receive-only)', { skip: !canCaptureOnLoopback() && 'needs tcpdump and root' }, async () => {
   const child = spawn(process.execPath, [VIGIL, 'capture', '-i', 'lo', '-c', '6', '-f', 'udp port 47123', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -1,12 +1,13 @@
 /** `vigil serve` as a user meets it: first start prints the admin password once, --read fills the store, a restart keeps it all. */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { postgresUrl } from './helpers/postgres.ts';
+import { canCaptureOnLoopback } from './helpers/live.ts';
 
 const VIGIL = new URL('../bin/vigil.js', import.meta.url).pathname;
 const SAMPLE = new URL('../samples/hospital-sample.pcap', import.meta.url).pathname;
@@ -211,15 +212,6 @@ test('kill -9 in the middle of ingest: nothing committed is lost, the restart re
     rmSync(data, { recursive: true, force: true });
   }
 });
-
-function canCaptureOnLoopback(): boolean {
-  try {
-    execFileSync('tcpdump', ['--version'], { stdio: 'ignore' });
-    return process.getuid?.() === 0;
-  } catch {
-    return false;
-  }
-}
 
 test('--interface: live capture (receive-only) analysed continuously, written at each checkpoint', { skip: !canCaptureOnLoopback() && 'needs tcpdump and root' }, async () => {
   const data = mkdtempSync(join(tmpdir(), 'vigil-live-data-'));

@@ -13,6 +13,7 @@ import { ReconLedger, detectRecon, type ReconFinding } from '../assess/recon.ts'
 import { BaselineLedger, detectBaselineDeviations, LEARN_SECONDS, type BaselineAlert } from '../behavior/baseline.ts';
 import type { Severity } from '../assess/finding.ts';
 import type { NewAlert } from '../store/store.ts';
+import type { Packet } from '../packet/packet.ts';
 import { TrafficLedger, deviceTraffic, type DeviceTrafficRow } from '../flow/traffic.ts';
 import { WindowModel, type WindowAlert } from '../behavior/window.ts';
 import { combineBehaviour } from '../behavior/combine.ts';
@@ -76,21 +77,7 @@ export class AnalysisState {
   }
 
   sensorOptions(): SensorOptions {
-    if (!this.behaviour) {
-      return {
-        dissectors: ALL_DISSECTORS,
-        synDissectors: synDissectors(),
-        onObservation: (obs) => {
-          this.builder.addObservation(obs);
-          this.recon.observation(obs);
-        },
-        onFlow: (f) => {
-          this.builder.addFlow(f);
-          this.recon.flow(f);
-          this.traffic?.flow(f);
-        },
-      };
-    }
+    const behaviour = this.behaviour;
     return {
       dissectors: ALL_DISSECTORS,
       synDissectors: synDissectors(),
@@ -98,18 +85,23 @@ export class AnalysisState {
         this.builder.addObservation(obs);
         this.recon.observation(obs);
         // Names resolved, DICOM commands and SOP classes, HL7 message types: the baseline's protocol usage.
-        this.baseline.observation(obs);
+        if (behaviour) this.baseline.observation(obs);
       },
       onFlow: (f) => {
         this.builder.addFlow(f);
         this.recon.flow(f);
-        this.baseline.flow(f);
+        if (behaviour) this.baseline.flow(f);
         this.traffic?.flow(f);
       },
-      onPacket: (p) => {
-        fillPacketInput(p, this.input);
-        this.windows.packet(this.input);
-      },
+      // Without behaviour, no per-packet hook at all (the sensor then does not even call one).
+      ...(behaviour
+        ? {
+            onPacket: (p: Packet) => {
+              fillPacketInput(p, this.input);
+              this.windows.packet(this.input);
+            },
+          }
+        : {}),
     };
   }
 
