@@ -14,7 +14,7 @@ import type { Sensor } from '../sensor/sensor.ts';
 import type { FlowRecord } from '../flow/flow.ts';
 import { fmtBytes, formatFindings, formatHosts, formatInventory, formatReport } from './format.ts';
 import { inventoryCsv } from '../export/csv.ts';
-import { AnalysisState } from './pipeline.ts';
+import type { AnalysisState } from './pipeline.ts';
 
 export interface AnalyzeOptions {
   json?: boolean;
@@ -73,7 +73,8 @@ async function analyzeSource(source: ByteSource, name: string, o: AnalyzeOptions
   const out = process.stdout;
   const hosts = o.hosts !== undefined ? new HostIndex() : undefined;
   // The inventory, reconnaissance and behaviour are the pipeline's (the same as serve and reports run).
-  const state = o.inventory !== false ? new AnalysisState({ ...(o.learn !== undefined ? { learn: o.learn } : {}), behaviour: o.behaviour !== false }) : undefined;
+  // Loaded only when used: the inventory's knowledge and models cost start-up time a sensor-only run need not pay.
+  const state: AnalysisState | undefined = o.inventory !== false ? new (await import('./pipeline.ts')).AnalysisState({ ...(o.learn !== undefined ? { learn: o.learn } : {}), behaviour: o.behaviour !== false }) : undefined;
   const fed = state?.sensorOptions();
   let flowsOut: WriteStream | undefined;
   if (o.flows !== undefined) flowsOut = createWriteStream(o.flows);
