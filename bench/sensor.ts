@@ -79,18 +79,20 @@ function packetsIn(file: string): number {
 }
 
 let RUNS = 1;
+/** The core every tool is pinned to (VIGIL_BENCH_CPU, default 0): one core each, the same core for all. */
+const CPU = process.env['VIGIL_BENCH_CPU'] ?? '0';
 
-/** Runs a command RUNS times pinned to CPU 0; returns the median wall time and the largest max RSS. */
+/** Runs a command RUNS times pinned to one CPU; returns the median wall time and the largest max RSS. */
 function timed(cmd: string, args: string[], opts: { cwd?: string } = {}): { seconds: number; maxRssMb: number } {
   const runs = Array.from({ length: RUNS }, () => timedOnce(cmd, args, opts));
   runs.sort((a, b) => a.seconds - b.seconds);
   return { seconds: (runs[Math.floor(runs.length / 2)] as { seconds: number }).seconds, maxRssMb: Math.max(...runs.map((r) => r.maxRssMb)) };
 }
 
-/** Runs a command once pinned to CPU 0 under /usr/bin/time; returns wall seconds and max RSS. */
+/** Runs a command once pinned to one CPU under /usr/bin/time; returns wall seconds and max RSS. */
 function timedOnce(cmd: string, args: string[], opts: { cwd?: string } = {}): { seconds: number; maxRssMb: number; stderr: string } {
   const started = process.hrtime.bigint();
-  const r = spawnSync('/usr/bin/time', ['-f', 'VIGIL_BENCH_RSS_KB=%M', 'taskset', '-c', '0', cmd, ...args], {
+  const r = spawnSync('/usr/bin/time', ['-f', 'VIGIL_BENCH_RSS_KB=%M', 'taskset', '-c', CPU, cmd, ...args], {
     cwd: opts.cwd,
     encoding: 'utf8',
     stdio: ['ignore', 'ignore', 'pipe'],

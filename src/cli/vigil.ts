@@ -169,4 +169,6 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   throw e;
 });
 
-await program.parseAsync(process.argv);
+// Not a top-level await: the bundle is CommonJS (see scripts/build.mjs). A rejection still ends the
+// process with the error, as an unhandled rejection does.
+void program.parseAsync(process.argv);

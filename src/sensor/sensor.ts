@@ -92,8 +92,10 @@ export class Sensor {
   private duplicates = 0;
   private emitted = 0;
   private ipPackets = 0;
-  private firstTime: number | undefined;
-  private lastTime: number | undefined;
+  // Numbers, never undefined: a field that may hold undefined boxes every time written to it (one
+  // allocation per packet); the sentinels stay unboxed doubles.
+  private firstTime = Infinity;
+  private lastTime = -Infinity;
   private captureError: CaptureError | undefined;
 
   constructor(private readonly opts: SensorOptions) {
@@ -160,8 +162,8 @@ export class Sensor {
       ipPackets: this.ipPackets,
       skipped,
       ...(ce !== undefined ? { captureError: { message: ce.message, offset: ce.offset, frame: ce.frame } } : {}),
-      firstTime: this.firstTime,
-      lastTime: this.lastTime,
+      firstTime: this.firstTime === Infinity ? undefined : this.firstTime,
+      lastTime: this.lastTime === -Infinity ? undefined : this.lastTime,
       flows: { created: t.created, expired: t.expired, evicted: t.evicted, peak: t.peak },
       fragments: { ...fr },
       reassembly: {
@@ -183,8 +185,8 @@ export class Sensor {
   private frame(rec: CaptureRecord): void {
     const pkt = this.pkt;
     const why = this.decoder.decode(rec, pkt);
-    if (this.firstTime === undefined || pkt.time < this.firstTime) this.firstTime = pkt.time;
-    if (this.lastTime === undefined || pkt.time > this.lastTime) this.lastTime = pkt.time;
+    if (pkt.time < this.firstTime) this.firstTime = pkt.time;
+    if (pkt.time > this.lastTime) this.lastTime = pkt.time;
     if (why !== undefined) {
       this.skipped.set(why, (this.skipped.get(why) ?? 0) + 1);
       return;
