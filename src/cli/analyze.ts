@@ -12,7 +12,7 @@ import { HostIndex } from '../sensor/hosts.ts';
 import { runSensor, type RunResult } from '../sensor/run.ts';
 import type { Sensor } from '../sensor/sensor.ts';
 import type { FlowRecord } from '../flow/flow.ts';
-import { fmtBytes, formatFindings, formatHosts, formatInventory, formatReport } from './format.ts';
+import { fmtBytes, fmtInt, formatFindings, formatHosts, formatInventory, formatReport } from './format.ts';
 import { inventoryCsv } from '../export/csv.ts';
 import type { AnalysisState } from './pipeline.ts';
 
@@ -88,7 +88,7 @@ async function analyzeSource(source: ByteSource, name: string, o: AnalyzeOptions
     const now = performance.now();
     if (now - lastUpdate < 100) return;
     lastUpdate = now;
-    bar.update(source.position, { packets: sensor.frames.toLocaleString('en'), pps: Math.round(sensor.frames / ((now - started) / 1000)).toLocaleString('en') });
+    bar.update(source.position, { packets: fmtInt(sensor.frames), pps: fmtInt(sensor.frames / ((now - started) / 1000)) });
   };
   let result: RunResult;
   try {
