@@ -7,6 +7,7 @@
  */
 import { CaptureError, type CaptureRecord } from './record.ts';
 import { MAX_FRAME_LEN } from './pcap.ts';
+import { u16 as u16be, u16le, u32 as u32be, u32le } from '../packet/bytes.ts';
 
 export const PCAPNG_SHB = 0x0a0d0d0a;
 const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
@@ -56,22 +57,22 @@ export function parsePcapngBlocks(
   let pos = offset;
   while (end - pos >= 12) {
     const at = fileOffset + (pos - offset);
-    const typeLE = buf.readUInt32LE(pos);
+    const typeLE = u32le(buf, pos);
     if (typeLE === PCAPNG_SHB) {
       // The byte order of a section is only known once its magic is read.
-      const magicLE = buf.readUInt32LE(pos + 8);
+      const magicLE = u32le(buf, pos + 8);
       if (magicLE === BYTE_ORDER_MAGIC) st.littleEndian = true;
-      else if (buf.readUInt32BE(pos + 8) === BYTE_ORDER_MAGIC) st.littleEndian = false;
+      else if (u32be(buf, pos + 8) === BYTE_ORDER_MAGIC) st.littleEndian = false;
       else throw new CaptureError('corrupt pcapng section header: byte-order magic missing', at, rec.frame);
     }
     const le = st.littleEndian;
-    const type = le ? typeLE : buf.readUInt32BE(pos);
-    const len = le ? buf.readUInt32LE(pos + 4) : buf.readUInt32BE(pos + 4);
+    const type = le ? typeLE : u32be(buf, pos);
+    const len = le ? u32le(buf, pos + 4) : u32be(buf, pos + 4);
     if (len < 12 || len % 4 !== 0 || len > MAX_BLOCK_LEN) {
       throw new CaptureError(`corrupt pcapng block (type 0x${type.toString(16)}): length ${len}`, at, rec.frame);
     }
     if (end - pos < len) break;
-    const trailer = le ? buf.readUInt32LE(pos + len - 4) : buf.readUInt32BE(pos + len - 4);
+    const trailer = le ? u32le(buf, pos + len - 4) : u32be(buf, pos + len - 4);
     if (trailer !== len) {
       throw new CaptureError(`corrupt pcapng block (type 0x${type.toString(16)}): trailing length ${trailer} != ${len}`, at, rec.frame);
     }
@@ -207,9 +208,10 @@ function readIdb(buf: Buffer, body: number, bodyEnd: number, le: boolean): Iface
   return iface;
 }
 
+// Unchecked reads (Buffer's own validate every call, a cost per block): callers bound-check first.
 function u32(buf: Buffer, o: number, le: boolean): number {
-  return le ? buf.readUInt32LE(o) : buf.readUInt32BE(o);
+  return le ? u32le(buf, o) : u32be(buf, o);
 }
 function u16(buf: Buffer, o: number, le: boolean): number {
-  return le ? buf.readUInt16LE(o) : buf.readUInt16BE(o);
+  return le ? u16le(buf, o) : u16be(buf, o);
 }
