@@ -23,6 +23,11 @@ await build({
   format: 'cjs',
   target: 'node20',
   packages: 'external',
+  // No comments or indentation, and escapes for the few non-ASCII characters: an ASCII file becomes a
+  // one-byte string as it is read (a UTF-8 one took 15 ms to decode at every start). Names stay, so
+  // stack traces still say which function; dist/vigil.cjs.map maps them back to the sources.
+  minifyWhitespace: true,
+  charset: 'ascii',
   // import.meta does not exist in CommonJS; the two modules that ask where they are get the bundle's URL.
   define: { 'import.meta.url': '__vigil_bundle_url' },
   banner: { js: 'const __vigil_bundle_url = require("node:url").pathToFileURL(__filename).href;' },

@@ -162,7 +162,7 @@ function windowsEditionFilter(text: string): (cycle: string) => boolean {
 }
 
 function resolveWindows(r: Resolver, text: string): ResolvedOs {
-  const t = text.replace(/\((?:R|TM)\)|®|™/gi, ' ').replace(/\s+/g, ' ').trim();
+  const t = text.replace(/\((?:R|TM)\)|\u00ae|\u2122/gi, ' ').replace(/\s+/g, ' ').trim();
   const ver = /\((\d+)\.(\d+)(?:\.(\d+))?\)\s*$/.exec(t);
   const stated = /\b(?:Service Pack|SP) ?(\d)\b/i.exec(t)?.[1];
 

@@ -45,7 +45,7 @@ const MAX_SERVER_BYTES = 64 * 1024;
 /** A login prompt at the end of the server's line: "login:", "Username:", "User Name :", "Benutzername:" … */
 const LOGIN_PROMPT = /(?:\blog ?in|\buser(?: ?name| ?id)?|\baccount|benutzername|utilisateur|usuario)\s*:\s*$/i;
 /** A password prompt: "Password:", "Passcode:", "Kennwort:", "Mot de passe:" … */
-const PASSWORD_PROMPT = /(?:pass ?word|passcode|passwd|\bpin|kennwort|passwort|mot de passe|contrase(?:ñ|n)a)\s*:\s*$/i;
+const PASSWORD_PROMPT = /(?:pass ?word|passcode|passwd|\bpin|kennwort|passwort|mot de passe|contrase(?:\u00f1|n)a)\s*:\s*$/i;
 
 type Parse = 'data' | 'iac' | 'option' | 'sb-option' | 'sb' | 'sb-iac' | 'cr' | 'esc' | 'csi';
 
