@@ -86,8 +86,10 @@ export class Sensor {
   /**
    * Observations already emitted, by subject → attribute → value. Nested maps, because subject and
    * attribute strings are shared objects whose hashes V8 caches: no key string is built per emission.
+   * A subject's attribute almost always has one value: kept as the string itself, a Set only from
+   * the second value on (not a Set for every subject and attribute).
    */
-  private seen = new Map<string, Map<string, Set<string>>>();
+  private seen = new Map<string, Map<string, string | Set<string>>>();
   private seenCount = 0;
   private duplicates = 0;
   private emitted = 0;
@@ -432,13 +434,14 @@ export class Sensor {
       const subject = ip ?? (mac !== undefined ? `mac:${mac}` : '');
       let byAttr = this.seen.get(subject);
       if (byAttr === undefined) this.seen.set(subject, (byAttr = new Map()));
-      let vals = byAttr.get(d.attribute);
-      if (vals === undefined) byAttr.set(d.attribute, (vals = new Set()));
-      if (vals.has(d.value)) {
+      const vals = byAttr.get(d.attribute);
+      if (vals === d.value || (typeof vals === 'object' && vals.has(d.value))) {
         this.duplicates++;
         return;
       }
-      vals.add(d.value);
+      if (vals === undefined) byAttr.set(d.attribute, d.value);
+      else if (typeof vals === 'string') byAttr.set(d.attribute, new Set([vals, d.value]));
+      else vals.add(d.value);
       this.seenCount++;
     }
     this.emitted++;
