@@ -3,7 +3,7 @@
 // runs) when it is newer than every source file; otherwise the TypeScript sources through tsx.
 //
 // The bundle is compiled with V8's code cache (dist/vigil.cjs.cache, written by the build after a
-// training run over a small simulated capture): the parsers, dissectors and assessment start as
+// training run over the sample capture): the parsers, dissectors and assessment start as
 // ready bytecode instead of being parsed and compiled function by function while the first packets
 // wait. Node 22 does the same for modules (module.enableCompileCache); Node 20 has it only for
 // scripts, hence a CommonJS bundle run through vm.Script. A cache from another Node or V8 is
@@ -36,6 +36,8 @@ function runBundle() {
   } catch {
     cachedData = undefined;
   }
+  // No import() can run in this script (Node 20 offers vm scripts a module loader only behind a flag,
+  // and not at all with a code cache): scripts/build.mjs refuses a bundle that has one.
   const script = new vm.Script(source, { filename: bundle, cachedData });
   // The build's training run: once the capture is analysed, save what V8 compiled (atomically: a
   // reader never sees half a cache).

@@ -6,12 +6,10 @@
 // compiling of the dissectors (see bin/vigil.js). Commands load their modules when they run them
 // (esbuild turns each `await import()` into a lazy initialiser), so `vigil analyze` still does not
 // pay for the server, the simulator or zod it does not use.
-// Then trains the code cache: a small simulated capture analysed once, V8's compiled code saved.
+// Then trains the code cache: the sample capture analysed once, V8's compiled code saved.
 // Then builds the web dashboard (web/ → web/dist, which `vigil serve` serves at /) with Vite.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
 rmSync('dist', { recursive: true, force: true });
@@ -35,18 +33,20 @@ await build({
   logLevel: 'warning',
 });
 
-// The training run: what any analysis runs (decoding, flows, every dissector the simulator speaks,
-// the inventory, assessment, behaviour), compiled once and cached. Failing here costs only speed.
-const train = mkdtempSync(join(tmpdir(), 'vigil-build-'));
-try {
-  const capture = join(train, 'train.pcap');
-  const run = (args, env = {}) => spawnSync(process.execPath, ['bin/vigil.js', ...args], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', env: { ...process.env, ...env } });
-  const sim = run(['simulate', '-n', '40', '-d', '5m', '-o', capture]);
-  const analysed = sim.status === 0 ? run(['analyze', capture, '--no-progress', '--learn', '2m'], { VIGIL_WRITE_CODE_CACHE: '1' }) : sim;
-  if (analysed.status !== 0) process.stderr.write(`build: the code cache was not trained (the bundle runs without it): ${analysed.stderr.slice(-500)}\n`);
-} finally {
-  rmSync(train, { recursive: true, force: true });
-}
+// esbuild leaves `import()` of an external package as it is (the package may be an ES module), and a
+// vm script cannot run one (see bin/vigil.js): packages are loaded with require, or statically.
+const dynamicImport = /\bimport\(\s*["'`][^"'`]+["'`]\s*\)/.exec(readFileSync('dist/vigil.cjs', 'utf8'));
+if (dynamicImport !== null) throw new Error(`build: the bundle keeps ${dynamicImport[0]}, which cannot run in it; load that package with createRequire or a static import`);
+
+// The training run: the README's sample capture (real third-party traffic of every protocol Vigil
+// dissects) analysed once as `vigil analyze` runs by default (decoding, flows, every dissector, the
+// inventory, assessment, behaviour), and what V8 compiled saved. Failing here costs only speed.
+const trained = spawnSync(process.execPath, ['bin/vigil.js', 'analyze', 'samples/hospital-sample.pcap', '--no-progress'], {
+  stdio: ['ignore', 'ignore', 'pipe'],
+  encoding: 'utf8',
+  env: { ...process.env, VIGIL_WRITE_CODE_CACHE: '1' },
+});
+if (trained.status !== 0) process.stderr.write(`build: the code cache was not trained (the bundle runs without it): ${trained.stderr.slice(-500)}\n`);
 
 // Vite is a development dependency: an install without them (npm ci --omit=dev) keeps the
 // dashboard it was packaged with, or serves the API alone.

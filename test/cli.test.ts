@@ -63,6 +63,16 @@ test('the installed command finds its reference data (p0f signatures) and report
   for (const [name, s] of Object.entries(summary?.dissectors ?? {})) assert.equal(s.errors, 0, `${name} errors`);
 });
 
+test('on a terminal: the progress bar loads and the analysis completes (loaded in the bundle, which cannot import())', { skip: spawnSync('script', ['--version']).status !== 0 && 'needs script(1) from util-linux' }, () => {
+  // script(1) gives the command a pseudo-terminal: stderr is a TTY, so analyze draws its progress bar,
+  // which it loads on demand.
+  const sample = new URL('../samples/hospital-sample.pcap', import.meta.url).pathname;
+  const r = spawnSync('script', ['-qec', `${JSON.stringify(process.execPath)} ${JSON.stringify(VIGIL)} analyze ${JSON.stringify(sample)} --no-inventory`, '/dev/null'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stdout);
+  assert.match(r.stdout, /observations: [\d,]+ distinct/);
+  assert.doesNotMatch(r.stdout, /ERR_VM_DYNAMIC_IMPORT/);
+});
+
 test('--flows writes flow records to a file', () => {
   const out = join(tmp, 'flows.jsonl');
   const r = vigil(['analyze', corpus('pcaps/identity/ndpi/netbios.pcap'), '--flows', out]);

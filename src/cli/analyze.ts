@@ -4,6 +4,7 @@
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import pc from 'picocolors';
 import { fileSource, streamSource, type ByteSource } from '../capture/source.ts';
 import { startLiveCapture } from '../capture/live.ts';
@@ -165,7 +166,8 @@ async function analyzeSource(source: ByteSource, name: string, o: AnalyzeOptions
 }
 
 async function progressBar(source: ByteSource): Promise<{ update(v: number, p: Record<string, string>): void; stop(): void }> {
-  const { default: cliProgress } = await import('cli-progress');
+  // require, not import(): the bundle is a script and cannot import (see scripts/build.mjs).
+  const cliProgress = createRequire(import.meta.url)('cli-progress') as typeof import('cli-progress');
   const total = source.size;
   const bar = new cliProgress.SingleBar(
     {
