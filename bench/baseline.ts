@@ -47,7 +47,7 @@ async function run(incidents: string): Promise<{ truth: Truth; alerts: Alert[]; 
   rmSync(out, { force: true });
   rmSync(out.replace(/\.pcap$/, '.truth.json'), { force: true });
   // Reconnaissance learns over the same first day as the baseline here.
-  const a = state.judge(run, { asOf: new Date('2026-11-30T00:00:00Z') });
+  const a = await state.judge(run, { asOf: new Date('2026-11-30T00:00:00Z') });
   const devs = a.inventory.devices.filter((d) => d.ips.length > 0).map((d) => ({ id: d.id, ips: d.ips }));
   const ipsOf = new Map(devs.map((d) => [d.id, d.ips]));
   const alerts: Alert[] = [

@@ -36,7 +36,7 @@ const { values: args } = parseArgs({
 
 const repo = resolve(import.meta.dirname, '..');
 const corpusRoot = resolve(repo, '..', 'shared', 'corpus');
-const knowledge = loadKnowledge({ knowledgeDir: null });
+const knowledge = await loadKnowledge({ knowledgeDir: null });
 const AS_OF = new Date('2026-11-30T00:00:00Z');
 const STANDS_BEHIND = 0.5;
 const CONFIDENT = 0.7;

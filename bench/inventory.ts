@@ -117,7 +117,7 @@ for (const file of files) {
     withPipeline.push(await cpuSeconds(async () => runSensor(await fileSource(file), state.sensorOptions())));
   }
   const loadSeconds = knowledgeLoadSeconds();
-  const k = loadKnowledge({ knowledgeDir: null });
+  const k = await loadKnowledge({ knowledgeDir: null });
   // The first assessment in this process, as in a `vigil analyze` (memoised results are per knowledge base and value).
   const assessSeconds = await cpuSeconds(() => assessInventory((builder as InventoryBuilder).devices(), k));
   const a = median(bare);
@@ -133,7 +133,7 @@ for (const file of files) {
  * inventory, so module loading is not the inventory's cost).
  */
 function knowledgeLoadSeconds(): number {
-  const code = `const {loadKnowledge}=await import(${JSON.stringify(join(repo, 'src/knowledge/index.ts'))});const t=performance.now();const k=loadKnowledge({knowledgeDir:null});k.oui('00:1b:2c:00:00:01');k.profiles([{attribute:'hostname',value:'x'}]);k.resolveOs('Windows 10');console.log((performance.now()-t)/1000);`;
+  const code = `const {loadKnowledge}=await import(${JSON.stringify(join(repo, 'src/knowledge/index.ts'))});const t=performance.now();const k=await loadKnowledge({knowledgeDir:null});k.oui('00:1b:2c:00:00:01');k.profiles([{attribute:'hostname',value:'x'}]);k.resolveOs('Windows 10');console.log((performance.now()-t)/1000);`;
   const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { encoding: 'utf8', cwd: repo });
   return Number(r.stdout.trim());
 }
@@ -145,7 +145,7 @@ const heap = () => {
   gc?.();
   return process.memoryUsage().heapUsed;
 };
-const knowledge = loadKnowledge({ knowledgeDir: null });
+const knowledge = await loadKnowledge({ knowledgeDir: null });
 // Warm the lazily loaded registries so their size is not counted as the devices'.
 assessInventory(new InventoryBuilder().devices(), knowledge);
 const hex = (n: number, w: number) => n.toString(16).padStart(w, '0');

@@ -10,7 +10,8 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { type KnowledgeFile, mergeKnowledge, normaliseDocument } from '../src/knowledge/advisories.ts';
+import { mergeKnowledge } from '../src/knowledge/advisories.ts';
+import { type KnowledgeFile, normaliseDocument } from '../src/knowledge/knowledge-import.ts';
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 export const DEFAULT_CORPUS = resolve(ROOT, '..', 'shared', 'corpus');

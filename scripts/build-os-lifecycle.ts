@@ -22,7 +22,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { z } from 'zod';
-import { parseOsLifecycle, type LifecycleCycle, type LifecycleProduct, type OsLifecycleTable } from '../src/knowledge/os-lifecycle.ts';
+import { parseOsLifecycle, type LifecycleCycle, type LifecycleProduct, type OsLifecycleTable } from '../src/knowledge/os-lifecycle-schema.ts';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const DEFAULT_CORPUS = resolve(REPO, '..', 'shared', 'corpus');

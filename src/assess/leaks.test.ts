@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { detectLeaks, leakSoftware, matchLeak, prepareText, redactSnippet, compileLeakPatterns } from './leaks.ts';
+import { parseLeakPatterns } from './leak-patterns-schema.ts';
 import type { DeviceFacts, FactValue } from '../inventory/builder.ts';
 import type { LeakFact } from './finding.ts';
 import { dataFile } from '../knowledge/paths.ts';
@@ -17,7 +18,10 @@ const body = (text: string): string => printable(Buffer.from(text), 0, 1024, 102
 
 test('the shipped pattern file is valid, every pattern has a source and a remediation', () => {
   const json = JSON.parse(readFileSync(dataFile('leak-patterns.json'), 'utf8')) as { patterns: { id: string; source: string[]; remediation: string }[] };
-  compileLeakPatterns(json);
+  // Read without validation by the analysis: validation must return the file unchanged.
+  const valid = parseLeakPatterns(json);
+  assert.deepEqual(valid, json);
+  compileLeakPatterns(valid);
   assert.ok(json.patterns.length >= 30);
   for (const p of json.patterns) assert.ok(p.source.length > 0 && p.remediation.length > 20, p.id);
 });

@@ -21,50 +21,15 @@
  *  - facts carry no evidence of patients: snippets and values are masked (see `redactSnippet`).
  */
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
 import type { DeviceFacts, FactValue } from '../inventory/builder.ts';
 import { dataFile } from '../knowledge/paths.ts';
 import { maskPersonal } from '../protocols/redact.ts';
-import { LEAK_FACT_KINDS, SEVERITIES, type LeakFact, type LeakFactKind, type LeakFinding, type Severity } from './finding.ts';
+import type { LeakPatternFile } from './leak-patterns-schema.ts';
+import type { LeakFact, LeakFactKind, LeakFinding, Severity } from './finding.ts';
 
 // ---- the pattern data ----------------------------------------------------------------------------
 
-const KindSchema = z.enum(LEAK_FACT_KINDS);
-const ExtractorSchema = z.object({
-  kind: KindSchema,
-  /** Constant value, or a template with {group} placeholders. */
-  value: z.string().optional(),
-  /** Regex (named groups); absent: the fact is constant. A leading "(?i)" means case-insensitive. */
-  regex: z.string().optional(),
-  /** Constant version (a `version` named group wins). */
-  version: z.string().optional(),
-  /** Parse the `tokens` group as product tokens ("Apache/2.4.41 (Ubuntu) PHP/7.4.3"): kind from the token table, `kind` for unknown ones. */
-  tokens: z.boolean().optional(),
-  /** Values matching this are dropped ("Anonymous", "localhost"). */
-  exclude: z.string().optional(),
-  /** Matches taken at most (default 1 for constant-like, 4 otherwise). */
-  max: z.number().int().positive().max(16).optional(),
-});
-const PatternSchema = z.object({
-  id: z.string().regex(/^[a-z0-9-]+$/),
-  title: z.string().min(1),
-  attributes: z.array(z.string()).min(1),
-  /** Lower-case substrings; the pattern is tried only when one occurs (none: always tried). */
-  needles: z.array(z.string()),
-  detect: z.string(),
-  facts: z.array(ExtractorSchema).min(1),
-  severity: z.enum(SEVERITIES),
-  remediation: z.string().min(1),
-  source: z.array(z.string()).min(1),
-});
-const PatternFileSchema = z.object({
-  schema: z.literal(1),
-  patterns: z.array(PatternSchema),
-  products: z.record(z.string(), z.object({ kind: KindSchema, name: z.string() })),
-  osComments: z.array(z.object({ regex: z.string(), value: z.string() })),
-  osVersionSuffixes: z.array(z.object({ regex: z.string(), value: z.string(), version: z.string().optional() })),
-});
-export type LeakPatternFile = z.infer<typeof PatternFileSchema>;
+export type { LeakPatternFile } from './leak-patterns-schema.ts';
 
 interface Extractor {
   kind: LeakFactKind;
@@ -96,9 +61,12 @@ function rx(src: string, global = false): RegExp {
   return new RegExp(ci ? src.slice(4) : src, `${global ? 'g' : ''}${ci ? 'i' : ''}`);
 }
 
-/** Validates and compiles a pattern file (throws with the zod message when it is malformed). */
-export function compileLeakPatterns(json: unknown): Compiled {
-  const file = PatternFileSchema.parse(json);
+/**
+ * Compiles a pattern file. Not validated here: the shipped file is checked by the tests
+ * (parseLeakPatterns in leak-patterns-schema.ts, zod, ~0.1 s to load), and a file of one's own is
+ * validated with it before it comes here (useLeakPatterns).
+ */
+export function compileLeakPatterns(file: LeakPatternFile): Compiled {
   const byAttribute = new Map<string, Pattern[]>();
   const ids = new Set<string>();
   for (const p of file.patterns) {
@@ -136,13 +104,13 @@ export function compileLeakPatterns(json: unknown): Compiled {
 
 let patterns: Compiled | undefined;
 function loaded(): Compiled {
-  if (patterns === undefined) patterns = compileLeakPatterns(JSON.parse(readFileSync(dataFile('leak-patterns.json'), 'utf8')));
+  if (patterns === undefined) patterns = compileLeakPatterns(JSON.parse(readFileSync(dataFile('leak-patterns.json'), 'utf8')) as LeakPatternFile);
   return patterns;
 }
 
-/** Replaces the shipped patterns (tests, or a user's own file); clears the memo. */
-export function useLeakPatterns(json: unknown): void {
-  patterns = compileLeakPatterns(json);
+/** Replaces the shipped patterns (tests, or a user's own file, validated: parseLeakPatterns); clears the memo. */
+export function useLeakPatterns(file: LeakPatternFile): void {
+  patterns = compileLeakPatterns(file);
   memo.clear();
   memoOld.clear();
 }

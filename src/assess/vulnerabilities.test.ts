@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { OsRelease } from '../inventory/device.ts';
-import { loadAdvisories } from '../knowledge/advisories.ts';
+import { shippedAdvisories } from '../knowledge/advisories.ts';
 import { loadDeviceProfileData } from '../knowledge/device-profiles.ts';
 import {
   checkVersion,
@@ -17,7 +17,7 @@ import {
 } from './vulnerabilities.ts';
 
 // The shipped knowledge only (data/advisories.json, data/os-flaws.json): no user imports.
-const kb = loadAdvisories(null);
+const kb = shippedAdvisories();
 
 const subject = (s: Partial<VulnSubject>): VulnSubject => ({ software: [], services: [], ...s });
 const byId = (ms: VulnMatch[], id: string): VulnMatch | undefined => ms.find((m) => m.id === id);

@@ -136,7 +136,7 @@ async function analyzeSource(source: ByteSource, name: string, o: AnalyzeOptions
     const { total, hosts: top } = hosts.hosts(o.hosts ?? 40);
     hostText = `${formatHosts(total, top)}\n\n`;
   }
-  const analysis = state?.judge(result, { ...(o.asOf !== undefined ? { asOf: o.asOf } : {}), ...(o.learn !== undefined ? { learn: o.learn } : {}), ...(o.knowledgeDir !== undefined ? { knowledgeDir: o.knowledgeDir } : {}) });
+  const analysis = await state?.judge(result, { ...(o.asOf !== undefined ? { asOf: o.asOf } : {}), ...(o.learn !== undefined ? { learn: o.learn } : {}), ...(o.knowledgeDir !== undefined ? { knowledgeDir: o.knowledgeDir } : {}) });
   const inv = analysis?.inventory;
   if (inv !== undefined && o.csv !== undefined && o.csv !== '-') await writeFile(o.csv, inventoryCsv(inv.devices));
   if (o.csv === '-' && inv !== undefined) {

@@ -1,6 +1,7 @@
 /** `vigil knowledge import FILE…`: add newer KEV, CSAF 2.0 or NVD CVE JSON to Vigil's vulnerability knowledge. */
 import pc from 'picocolors';
-import { defaultKnowledgeDir, importKnowledge } from '../knowledge/advisories.ts';
+import { defaultKnowledgeDir } from '../knowledge/advisories.ts';
+import { importKnowledge } from '../knowledge/knowledge-import.ts';
 
 /** Where the lines go (process.stdout/stderr; tests pass their own). */
 export interface Writer {

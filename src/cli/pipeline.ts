@@ -112,8 +112,10 @@ export class AnalysisState {
     return span <= learn ? { span, learn } : undefined;
   }
 
-  judge(run: RunResult, o: AnalyseOptions = {}): Analysis {
-    const inventory = assessInventory(this.builder.devices(), loadKnowledge(o.knowledgeDir !== undefined ? { knowledgeDir: o.knowledgeDir } : {}), o.asOf ?? new Date());
+  /** Asynchronous only to read the knowledge (user-imported advisories are validated, loaded when there are some). */
+  async judge(run: RunResult, o: AnalyseOptions = {}): Promise<Analysis> {
+    const knowledge = await loadKnowledge(o.knowledgeDir !== undefined ? { knowledgeDir: o.knowledgeDir } : {});
+    const inventory = assessInventory(this.builder.devices(), knowledge, o.asOf ?? new Date());
     const traffic = this.traffic !== undefined ? deviceTraffic(this.traffic.rows(), inventory.devices) : [];
     if (!this.behaviour) return { run, inventory, recon: detectRecon(this.recon), behaviour: [], traffic, anomalies: [], unconfirmedAnomalies: [] };
     const baselineAlerts = detectBaselineDeviations(

@@ -141,7 +141,7 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
     setIngest({ state: 'reading', source: stdin ? 'stdin' : file });
     try {
       const run = await runSensor(stdin ? streamSource(process.stdin) : await fileSource(path), state.sensorOptions());
-      const a = state.judge(run, learn !== undefined ? { learn } : {});
+      const a = await state.judge(run, learn !== undefined ? { learn } : {});
       const alertCount = keep(a);
       for (const t of a.traffic) writer.traffic({ source: path, ...t });
       // The file's traffic is written under its own name: the next file starts from zero.
@@ -182,8 +182,11 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
     const running = runSensor(live.source, state.sensorOptions(), (s) => {
       sensor = s;
     });
-    const checkpoint = () => {
-      const a = state.judge({ report: sensor?.report() ?? emptyReport() }, learn !== undefined ? { learn } : {});
+    // Judging awaits the knowledge (user-imported advisories are validated): checkpoints run one after
+    // another, never interleaved.
+    let checkpoints = Promise.resolve();
+    const judgeNow = async () => {
+      const a = await state.judge({ report: sensor?.report() ?? emptyReport() }, learn !== undefined ? { learn } : {});
       keep(a);
       for (const t of a.traffic) writer.traffic({ source, ...t });
       // Hours before the last are final (a flow counts in the hour it ended): written, forgotten.
@@ -191,12 +194,16 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
       if (last !== undefined) state.traffic?.forgetBefore(Math.floor(last / 3600) * 3600 - 3600);
       setIngest({ frames: sensor?.frames ?? 0, devices: a.inventory.devices.length, checkpointAt: Date.now() / 1000 });
     };
-    const timer = setInterval(checkpoint, (o.checkpoint ?? 60) * 1000);
+    const checkpoint = (): Promise<void> =>
+      (checkpoints = checkpoints.then(judgeNow).catch((e: Error) => {
+        process.stderr.write(`vigil serve: checkpoint: ${e.message}\n`);
+      }));
+    const timer = setInterval(() => void checkpoint(), (o.checkpoint ?? 60) * 1000);
     timer.unref();
     void running.then(
-      () => {
+      async () => {
         clearInterval(timer);
-        checkpoint();
+        await checkpoint();
         setIngest({ state: 'stopped' });
       },
       (e: Error) => setIngest({ state: 'failed', error: e.message }),

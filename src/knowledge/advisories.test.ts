@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { buildAdvisories, DEFAULT_CORPUS, serialiseAdvisories } from '../../scripts/build-advisories.ts';
 import { matchVulnerabilities } from '../assess/vulnerabilities.ts';
 import { knowledgeImportCommand } from '../cli/knowledge.ts';
-import { defaultKnowledgeDir, detectFormat, importKnowledge, KnowledgeFileSchema, loadAdvisories, loadOsFlaws, loadShipped, OsFlawFileSchema, type ImportResult } from './advisories.ts';
+import { defaultKnowledgeDir, loadAdvisories, loadOsFlaws, loadShipped, shippedAdvisories } from './advisories.ts';
+import { detectFormat, importKnowledge, KnowledgeFileSchema, OsFlawFileSchema, readKnowledgeFile, readOsFlawFile, type ImportResult } from './knowledge-import.ts';
 import { dataFile } from './paths.ts';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -100,32 +101,32 @@ test('the shipped advisories.json and os-flaws.json are what validation returns 
   const dir = mkdtempSync(join(tmpdir(), 'vigil-shipped-'));
   try {
     writeFileSync(join(dir, 'bad.json'), JSON.stringify({ format: 'vigil-os-flaws', version: 1, flaws: [{ id: 'x' }] }));
-    assert.throws(() => loadOsFlaws(join(dir, 'bad.json')), /invalid OS flaw list/);
-    assert.throws(() => loadShipped(join(dir, 'bad.json')), /invalid knowledge file/);
+    assert.throws(() => readOsFlawFile(join(dir, 'bad.json')), /invalid OS flaw list/);
+    assert.throws(() => readKnowledgeFile(join(dir, 'bad.json')), /invalid knowledge file/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });
 
-test('the merged knowledge is loaded again only when the knowledge directory changes', () => {
+test('the merged knowledge is loaded again only when the knowledge directory changes', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-merge-'));
   try {
-    const a = loadAdvisories(dir);
-    assert.equal(loadAdvisories(dir), a);
+    const a = await loadAdvisories(dir);
+    assert.equal(await loadAdvisories(dir), a);
     writeFileSync(join(dir, 'broken.json'), '{');
-    const b = loadAdvisories(dir);
+    const b = await loadAdvisories(dir);
     assert.notEqual(b, a);
     assert.equal(b.warnings.length, 1);
-    assert.equal(loadAdvisories(dir), b);
+    assert.equal(await loadAdvisories(dir), b);
     rmSync(join(dir, 'broken.json'));
-    assert.deepEqual(loadAdvisories(dir).warnings, []);
+    assert.deepEqual((await loadAdvisories(dir)).warnings, []);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });
 
 test('the shipped knowledge loads: KEV, the ICSMA advisories with their product trees, the OS flaws', () => {
-  const kb = loadAdvisories(null);
+  const kb = shippedAdvisories();
   assert.ok(kb.kev.size >= 1400);
   const eb = kb.kev.get('CVE-2017-0144');
   assert.equal(eb?.knownRansomwareCampaignUse, 'Known');
@@ -228,7 +229,7 @@ test('import a KEV catalog: a newer catalog wins per CVE, new CVEs are added', a
   assert.equal(done.entries, 2);
   assert.match(done.what, /KEV catalog 2026\.11\.20/);
   assert.ok(existsSync(done.savedAs));
-  const kb = loadAdvisories(dir);
+  const kb = await loadAdvisories(dir);
   assert.equal(kb.kev.get('CVE-2026-99999')?.product, 'Quasar Infusion Gateway');
   assert.match(kb.kev.get('CVE-2019-0708')?.name ?? '', /\(updated\)$/);
   assert.ok(kb.kev.size >= 1405);
@@ -256,13 +257,13 @@ test('import a CSAF 2.0 advisory: a newer revision of a shipped advisory replace
   const done = ok(r);
   assert.equal(done.kind, 'csaf');
   assert.equal(done.what, 'CSAF advisory ICSMA-22-174-01');
-  const kb = loadAdvisories(dir);
+  const kb = await loadAdvisories(dir);
   const adv = kb.advisories.filter((a) => a.id === 'ICSMA-22-174-01');
   assert.equal(adv.length, 1);
   assert.equal(adv[0]?.updated, '2026-01-01');
   const m = matchVulnerabilities({ software: [{ name: 'DCMTK', version: '3.6.7', vendor: 'OFFIS' }], services: [] }, kb);
   assert.ok(m.some((x) => x.id === 'ICSMA-22-174-01'), 'with the import, 3.6.7 is affected');
-  assert.ok(!matchVulnerabilities({ software: [{ name: 'DCMTK', version: '3.6.7', vendor: 'OFFIS' }], services: [] }, loadAdvisories(null)).some((x) => x.id === 'ICSMA-22-174-01'));
+  assert.ok(!matchVulnerabilities({ software: [{ name: 'DCMTK', version: '3.6.7', vendor: 'OFFIS' }], services: [] }, shippedAdvisories()).some((x) => x.id === 'ICSMA-22-174-01'));
 });
 
 test('import an NVD CVE API 2.0 response: CPE version logic, CVSS, KEV facts joined by CVE', async () => {
@@ -271,7 +272,7 @@ test('import an NVD CVE API 2.0 response: CPE version logic, CVSS, KEV facts joi
   const done = ok(r);
   assert.equal(done.kind, 'nvd');
   assert.equal(done.entries, 1);
-  const kb = loadAdvisories(dir);
+  const kb = await loadAdvisories(dir);
   const adv = kb.advisories.find((a) => a.id === 'CVE-2021-41773');
   assert.equal(adv?.source, 'nvd');
   assert.deepEqual(adv?.products.map((p) => [p.vendor, p.product, p.versions]), [['apache', 'http server', ['2.4.49']]]);
@@ -330,12 +331,12 @@ test('vigil knowledge import: one line per file naming it, exit 1 when any faile
   assert.equal(defaultKnowledgeDir(dataDir), join(dataDir, 'knowledge'));
 });
 
-test('a corrupt file in the knowledge directory is skipped with a warning, not fatal', () => {
+test('a corrupt file in the knowledge directory is skipped with a warning, not fatal', async () => {
   const dir = fresh();
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'broken.json'), '{"format":"vigil-knowledge"');
   writeFileSync(join(dir, 'README.txt'), 'not a json file: ignored');
-  const kb = loadAdvisories(dir);
+  const kb = await loadAdvisories(dir);
   assert.equal(kb.warnings.length, 1);
   assert.match(kb.warnings[0] ?? '', /broken\.json: skipped/);
   assert.ok(kb.kev.size >= 1400);

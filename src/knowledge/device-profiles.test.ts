@@ -8,11 +8,11 @@ import {
   loadDeviceProfileData,
   modalityOfSopClass,
   normaliseHostname,
-  parseDeviceProfileData,
   type DeviceProfile,
   type DeviceProfileData,
   type ProfileMatch,
 } from './device-profiles.ts';
+import { parseDeviceProfileData } from './device-profiles-schema.ts';
 import { dataFile } from './paths.ts';
 import registry from '../../data/dicom-uids.json' with { type: 'json' };
 import { corpus, hasCorpus, observeCapture, values } from '../../test/helpers/observe.ts';

@@ -30,13 +30,15 @@ function resolveOsOnce(text: string): ResolvedOs | undefined {
   return r ?? undefined;
 }
 
-export function loadKnowledge(o: KnowledgeOptions = {}): InventoryKnowledge {
+/** Asynchronous because user-imported advisories are validated, with a validator loaded only when there are some (advisories.ts). */
+export async function loadKnowledge(o: KnowledgeOptions = {}): Promise<InventoryKnowledge> {
+  const advisories = await loadAdvisories(o.knowledgeDir === undefined ? defaultKnowledgeDir() : o.knowledgeDir);
   const profiles = deviceProfiles();
   return {
     oui: ouiLookup,
     isLocalMac: isLocallyAdministered,
     profiles: (facts) => profiles.matchAll(facts),
     resolveOs: resolveOsOnce,
-    advisories: loadAdvisories(o.knowledgeDir === undefined ? defaultKnowledgeDir() : o.knowledgeDir),
+    advisories,
   };
 }

@@ -3,7 +3,8 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { buildOsLifecycle, DEFAULT_CORPUS, parseFrontMatter, serializeOsLifecycle, SUPPLEMENT_FILE } from '../../scripts/build-os-lifecycle.ts';
-import { osLifecycle, osRelease, parseOsLifecycle, productCycles } from './os-lifecycle.ts';
+import { osLifecycle, osRelease, productCycles } from './os-lifecycle.ts';
+import { parseOsLifecycle } from './os-lifecycle-schema.ts';
 import { dataFile } from './paths.ts';
 
 const FILE = dataFile('os-lifecycle.json');
