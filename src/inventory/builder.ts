@@ -146,9 +146,10 @@ export class InventoryBuilder {
     for (const byIp of this.endpoints.values()) for (const byMac of byIp.values()) yield* byMac.values();
   }
 
-  private endpoint(mac: string | undefined, vlan: number | undefined, ip: string | undefined): Endpoint | undefined {
+  /** `ipClass`: addressClass(ip), when the caller has it already (a flow classifies each address once). */
+  private endpoint(mac: string | undefined, vlan: number | undefined, ip: string | undefined, ipClass = ip === undefined ? 0 : addressClass(ip)): Endpoint | undefined {
     if (mac !== undefined && (isGroupMac(mac) || mac === NULL_MAC)) mac = undefined;
-    if (ip !== undefined && (addressClass(ip) & UNICAST) === 0) ip = undefined;
+    if (ip !== undefined && (ipClass & UNICAST) === 0) ip = undefined;
     if (mac === undefined && ip === undefined) return undefined;
     let byIp = this.endpoints.get(vlan ?? 0);
     if (byIp === undefined) this.endpoints.set(vlan ?? 0, (byIp = new Map()));
@@ -217,19 +218,21 @@ export class InventoryBuilder {
   }
 
   addFlow(f: FlowRecord): void {
-    const c = this.endpoint(f.clientMac, f.vlan, f.clientIp);
+    const clientClass = addressClass(f.clientIp);
+    const serverClass = addressClass(f.serverIp);
+    const c = this.endpoint(f.clientMac, f.vlan, f.clientIp, clientClass);
     // A destination that never answered (a scanned address, a directed broadcast) is not known to exist.
-    const s = f.serverPackets > 0 ? this.endpoint(f.serverMac, f.vlan, f.serverIp) : undefined;
+    const s = f.serverPackets > 0 ? this.endpoint(f.serverMac, f.vlan, f.serverIp, serverClass) : undefined;
     if (c !== undefined) {
       c.seen(f.start);
       c.seen(f.end);
-      this.peer(c, f.serverIp);
+      this.peer(c, f.serverIp, serverClass);
     }
     // A server "answered" only if it sent something back: a SYN scan's unanswered ports are not services.
     if (s !== undefined) {
       s.seen(f.start);
       s.seen(f.end);
-      this.peer(s, f.clientIp);
+      this.peer(s, f.clientIp, clientClass);
       if (f.proto === 'tcp' || f.proto === 'udp') {
         const tcpAnswered = f.proto !== 'tcp' || f.serverPayloadBytes > 0 || (f.tcpState !== undefined && ANSWERED.has(f.tcpState));
         if (tcpAnswered) this.service(s, f.proto, f.serverPort, f.app);
@@ -237,8 +240,7 @@ export class InventoryBuilder {
     }
   }
 
-  private peer(e: Endpoint, ip: string): void {
-    const c = addressClass(ip);
+  private peer(e: Endpoint, ip: string, c: number): void {
     if ((c & UNICAST) === 0) return;
     if (e.peers.size < this.limits.peersPerEndpoint) e.peers.add(ip);
     else if (!e.peers.has(ip)) {

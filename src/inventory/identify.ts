@@ -70,8 +70,10 @@ function evidenceOf(values: readonly FactValue[]): Evidence[] {
   return out;
 }
 
-function facts(d: DeviceFacts, attribute: string): FactValue[] {
-  return d.facts.get(attribute) ?? [];
+const NO_VALUES: readonly FactValue[] = [];
+
+function facts(d: DeviceFacts, attribute: string): readonly FactValue[] {
+  return d.facts.get(attribute) ?? NO_VALUES;
 }
 
 /** Noisy-OR of independent confidences: two weak agreeing signals make a stronger one. */

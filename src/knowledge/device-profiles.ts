@@ -190,6 +190,8 @@ export class DeviceProfiles {
   private cached = 0;
   private readonly cacheSize: number;
   private readonly sop: Map<string, string>;
+  /** Attributes some condition reads, directly or through a pseudo-attribute (hostname, dicom.ae_title). */
+  private readonly read = new Set<string>();
 
   constructor(data: DeviceProfileData, options: DeviceProfilesOptions = {}) {
     this.profiles = data.profiles;
@@ -213,6 +215,9 @@ export class DeviceProfiles {
         }
       });
     });
+    for (const a of this.index.keys()) this.read.add(a);
+    if (this.index.has('hostname')) for (const a of HOSTNAME_ATTRIBUTES) this.read.add(a);
+    if (this.index.has('dicom.ae_title')) for (const a of AE_ATTRIBUTES) this.read.add(a);
   }
 
   /** The knowledge base as shipped (data/device-profiles.json), loaded once. */
@@ -274,6 +279,9 @@ export class DeviceProfiles {
   }
 
   private lookup(attribute: string, rawValue: string): Lookup {
+    // Most of a device's facts (DNS answers, TLS fingerprints, p0f signatures) are of attributes no
+    // condition reads: nothing to match, nothing worth remembering.
+    if (!this.read.has(attribute)) return EMPTY;
     // Two generations instead of a strict LRU: deleting from a Map leaves holes that make
     // "find the oldest" walk over them (quadratic under churn); swapping whole maps never deletes.
     let hit = this.cache.get(attribute)?.get(rawValue);
