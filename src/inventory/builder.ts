@@ -60,16 +60,22 @@ const NULL_MAC = '00:00:00:00:00:00';
 /** IPs remembered per MAC: enough to tell a router from a host. */
 const IPS_PER_MAC = 64;
 
+/**
+ * Memory: a capture of many addresses keeps tens of thousands of endpoints, most of them addresses
+ * seen only in flows. Their facts and services are made on first use, and lists are made at the
+ * size they hold (a list grown by push from empty reserves 16 slots, and most lists hold one or two).
+ */
 export class Endpoint {
   first = Infinity;
   last = -Infinity;
   observations = 0;
-  readonly facts = new Map<string, FactValue[]>();
+  facts: Map<string, FactValue[]> | undefined = undefined;
   /** Keyed by port, + 65536 for UDP. */
-  readonly services = new Map<number, Service>();
+  services: Map<number, Service> | undefined = undefined;
   readonly peers = new Set<string>();
   /** Peers not kept once the set was full (counted, so the reach stays roughly right). */
-  peersOverflow = { internal: 0, external: 0 };
+  peersOverflowInternal = 0;
+  peersOverflowExternal = 0;
   constructor(
     readonly mac: string | undefined,
     readonly ip: string | undefined,
@@ -115,6 +121,13 @@ function addressClass(ip: string): number {
     addressClasses.set(ip, c);
   }
   return c;
+}
+
+/** One literal per shape: a property added after creation would move the object's fields out of line. */
+function evidenceOf(o: Observation): Evidence {
+  return o.evidence !== undefined
+    ? { protocol: o.protocol, attribute: o.attribute, value: o.value, frame: o.frame, time: o.time, snippet: o.evidence }
+    : { protocol: o.protocol, attribute: o.attribute, value: o.value, frame: o.frame, time: o.time };
 }
 
 /** The group bit of a MAC's first octet, read from its text without parsing. */
@@ -180,7 +193,12 @@ export class InventoryBuilder {
     e.observations++;
     // Request lines and status codes are events (the reconnaissance ledger counts them), not identity.
     if (o.attribute === 'http.request' || o.attribute === 'http.status') return;
-    const values = this.factList(e, o.attribute);
+    e.facts ??= new Map();
+    const values = e.facts.get(o.attribute);
+    if (values === undefined) {
+      e.facts.set(o.attribute, [{ value: o.value, confidence: o.confidence, protocol: o.protocol, count: 1, evidence: this.limits.evidencePerValue > 0 ? [evidenceOf(o)] : [] }]);
+      return;
+    }
     let v: FactValue | undefined;
     for (let i = 0; i < values.length; i++) {
       if ((values[i] as FactValue).value === o.value) {
@@ -197,24 +215,14 @@ export class InventoryBuilder {
         values.splice(weakest, 1);
       }
       v = { value: o.value, confidence: o.confidence, protocol: o.protocol, count: 0, evidence: [] };
-      values.push(v);
+      e.facts.set(o.attribute, [...values, v]);
     }
     v.count++;
     if (o.confidence > v.confidence) {
       v.confidence = o.confidence;
       v.protocol = o.protocol;
     }
-    if (v.evidence.length < this.limits.evidencePerValue) {
-      const ev: Evidence = { protocol: o.protocol, attribute: o.attribute, value: o.value, frame: o.frame, time: o.time };
-      if (o.evidence !== undefined) ev.snippet = o.evidence;
-      v.evidence.push(ev);
-    }
-  }
-
-  private factList(e: Endpoint, attribute: string): FactValue[] {
-    let values = e.facts.get(attribute);
-    if (values === undefined) e.facts.set(attribute, (values = []));
-    return values;
+    if (v.evidence.length < this.limits.evidencePerValue) v.evidence = [...v.evidence, evidenceOf(o)];
   }
 
   addFlow(f: FlowRecord): void {
@@ -244,13 +252,14 @@ export class InventoryBuilder {
     if ((c & UNICAST) === 0) return;
     if (e.peers.size < this.limits.peersPerEndpoint) e.peers.add(ip);
     else if (!e.peers.has(ip)) {
-      if ((c & INTERNAL) !== 0) e.peersOverflow.internal++;
-      else e.peersOverflow.external++;
+      if ((c & INTERNAL) !== 0) e.peersOverflowInternal++;
+      else e.peersOverflowExternal++;
     }
   }
 
   private service(e: Endpoint, transport: 'tcp' | 'udp', port: number, app: string | undefined): void {
     const k = transport === 'udp' ? port + 65536 : port;
+    e.services ??= new Map();
     let sv = e.services.get(k);
     if (sv === undefined) {
       if (e.services.size >= this.limits.servicesPerEndpoint) return;
@@ -382,10 +391,10 @@ export class InventoryBuilder {
       first = Math.min(first, e.first);
       last = Math.max(last, e.last);
       observations += e.observations;
-      overflow.internal += e.peersOverflow.internal;
-      overflow.external += e.peersOverflow.external;
+      overflow.internal += e.peersOverflowInternal;
+      overflow.external += e.peersOverflowExternal;
       for (const p of e.peers) peers.add(p);
-      for (const [k, sv] of e.services) {
+      for (const [k, sv] of e.services ?? []) {
         const have = services.get(k);
         if (have === undefined) services.set(k, { ...sv });
         else {
@@ -393,7 +402,7 @@ export class InventoryBuilder {
           if (have.app === undefined && sv.app !== undefined) have.app = sv.app;
         }
       }
-      for (const [attr, values] of e.facts) {
+      for (const [attr, values] of e.facts ?? []) {
         let into = facts.get(attr);
         if (into === undefined) facts.set(attr, (into = []));
         for (const v of values) {
@@ -470,7 +479,7 @@ function mergeRandomisedMacs(groups: Map<string, { router: boolean; members: End
     const names: string[] = [];
     for (const e of g.members) {
       for (const a of SELF_NAMES) {
-        for (const v of e.facts.get(a) ?? []) {
+        for (const v of e.facts?.get(a) ?? []) {
           const key = `${a}\u0000${v.value.toLowerCase()}`;
           names.push(key);
           into ??= byName.get(key);

@@ -125,7 +125,7 @@ export function identify(d: DeviceFacts, k: IdentifyKnowledge): Device {
   // --- names
   const hostnames: string[] = [];
   const seenNames = new Set<string>();
-  for (const a of HOSTNAME_ATTRIBUTES) {
+  for (const a of d.facts.size > 0 ? HOSTNAME_ATTRIBUTES : []) {
     for (const v of facts(d, a)) {
       // NetBIOS names carry a service suffix ("CT03<20>"); DNS names may end in the root dot.
       const name = v.value.replace(/<[0-9a-f]{2}>$/i, '').replace(/\.$/, '').trim();
@@ -301,6 +301,7 @@ function genericDicomSender(matches: ProfileMatch[]): ProfileMatch[] {
 }
 
 function clinicalProtocolType(d: DeviceFacts): { type: Claim; category: Claim<Category> } | undefined {
+  if (d.facts.size === 0) return undefined;
   const dicom = [...facts(d, 'dicom.calling_ae'), ...facts(d, 'dicom.called_ae'), ...facts(d, 'dicom.implementation_class_uid')];
   if (dicom.length > 0) {
     const rule = 'speaks DICOM (no profile names its vendor or modality)';
@@ -355,6 +356,8 @@ interface OsCandidate {
 }
 
 function identifyOs(d: DeviceFacts, k: IdentifyKnowledge): OsClaim | undefined {
+  // Many devices (addresses seen only in flows) stated nothing at all.
+  if (d.facts.size === 0) return undefined;
   const cands: OsCandidate[] = [];
   const add = (text: string, confidence: number, protocol: string, evidence: Evidence[]) => {
     const resolved = k.resolveOs(text);
@@ -430,6 +433,7 @@ function agree(a: ResolvedOs, b: ResolvedOs): boolean {
 /** Software the device announced about itself: servers, toolkits, frameworks. */
 function softwareOf(d: DeviceFacts): Software[] {
   const out: Software[] = [];
+  if (d.facts.size === 0) return out;
   const seen = new Set<string>();
   const push = (name: string, version: string | undefined, evidence: Evidence | undefined) => {
     if (evidence === undefined) return;
