@@ -5,17 +5,79 @@
  *
  * Cost: the registry is 5.6 MB of JSON (53,000 entries) and a capture names a few hundred prefixes
  * at most, so it is not parsed (JSON.parse alone took ~80 ms of every `vigil analyze`, indexing its
- * lines ~30 ms). oui-data writes one entry per line, ordered by prefix length and then by prefix
- * (all MA-L, then MA-M, then MA-S): a lookup binary-searches the bytes for its line (as look(1)
- * does) and decodes only that line. A file laid out otherwise is parsed whole, as before: a sample
- * of lines is checked for order at load, and a line of another shape met by a search switches to
- * parsing; the tests check every prefix of the shipped package against the parsed registry.
+ * lines ~30 ms), nor even read whole (~20 ms): oui-data writes one entry per line, ordered by prefix
+ * length and then by prefix (all MA-L, then MA-M, then MA-S), so a lookup binary-searches the file
+ * for its line (as look(1) does), reading only the 4 KiB blocks its probes land in (kept for the
+ * next lookups, whose first probes are the same), and decodes only that line. A file laid out
+ * otherwise is parsed whole, as before: a sample of lines is checked for order at load, and a line
+ * of another shape met by a search switches to parsing; the tests check every prefix of the shipped
+ * package against the parsed registry.
  */
-import { readFileSync } from 'node:fs';
+import { fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
-/** The registry file as bytes (searched), or parsed whole when it is not laid out as expected. */
-type Registry = { bytes: Buffer } | { parsed: Map<string, string> };
+const BLOCK_BITS = 12;
+const BLOCK = 1 << BLOCK_BITS;
+
+/**
+ * A file read by 4 KiB blocks as they are first needed, with the few Buffer reads the search makes.
+ * Its descriptor stays open for the life of the process, as a loaded library's would (opening it
+ * for each block costs four times the read); every block once read is kept.
+ */
+class BlockFile {
+  private readonly blocks: (Buffer | undefined)[];
+  private readonly fd: number;
+  readonly length: number;
+
+  constructor(private readonly path: string) {
+    this.fd = openSync(path, 'r');
+    this.length = fstatSync(this.fd).size;
+    this.blocks = new Array<Buffer | undefined>(Math.ceil(this.length / BLOCK));
+  }
+
+  private block(n: number): Buffer {
+    let b = this.blocks[n];
+    if (b === undefined) {
+      b = Buffer.allocUnsafe(Math.min(BLOCK, this.length - n * BLOCK));
+      let got = 0;
+      while (got < b.length) {
+        const r = readSync(this.fd, b, got, b.length - got, n * BLOCK + got);
+        if (r === 0) throw new Error(`${this.path}: shorter than it was`);
+        got += r;
+      }
+      this.blocks[n] = b;
+    }
+    return b;
+  }
+
+  /** The byte at i (i < length). */
+  at(i: number): number {
+    return this.block(i >>> BLOCK_BITS)[i & (BLOCK - 1)] as number;
+  }
+
+  /** The first position ≥ from holding `byte`, or -1. */
+  indexOf(byte: number, from: number): number {
+    for (let n = from >>> BLOCK_BITS; n * BLOCK < this.length; n++) {
+      const b = this.block(n);
+      const i = b.indexOf(byte, n * BLOCK < from ? from - n * BLOCK : 0);
+      if (i >= 0) return n * BLOCK + i;
+    }
+    return -1;
+  }
+
+  /** The text of [start, end) as UTF-8. */
+  text(start: number, end: number): string {
+    const first = start >>> BLOCK_BITS;
+    const last = (end - 1) >>> BLOCK_BITS;
+    if (first === last) return this.block(first).toString('utf8', start - first * BLOCK, end - first * BLOCK);
+    const parts: Buffer[] = [];
+    for (let n = first; n <= last; n++) parts.push(this.block(n).subarray(n === first ? start - n * BLOCK : 0, n === last ? end - n * BLOCK : BLOCK));
+    return Buffer.concat(parts).toString('utf8');
+  }
+}
+
+/** The registry file, searched by blocks, or parsed whole when it is not laid out as expected. */
+type Registry = { file: BlockFile } | { parsed: Map<string, string> };
 
 let registry: Registry | undefined;
 
@@ -25,14 +87,14 @@ function registryFile(): string {
 
 function load(): Registry {
   if (registry === undefined) {
-    const bytes = readFileSync(registryFile());
-    registry = looksSorted(bytes) ? { bytes } : parseWhole(bytes);
+    const file = new BlockFile(registryFile());
+    registry = looksSorted(file) ? { file } : parseWhole();
   }
   return registry;
 }
 
-function parseWhole(bytes: Buffer): Registry {
-  return { parsed: new Map(Object.entries(JSON.parse(bytes.toString('utf8')) as Record<string, string>)) };
+function parseWhole(): Registry {
+  return { parsed: new Map(Object.entries(JSON.parse(readFileSync(registryFile(), 'utf8')) as Record<string, string>)) };
 }
 
 const QUOTE = 0x22;
@@ -52,40 +114,40 @@ function hexValue(c: number): number {
 }
 
 /** Sort key of the line [start, end): prefix length × 2^40 + prefix, FIRST, LAST; throws Layout otherwise. */
-function lineKey(bytes: Buffer, start: number, end: number): number {
+function lineKey(bytes: BlockFile, start: number, end: number): number {
   let i = start;
-  while (i < end && (bytes[i] === 0x20 || bytes[i] === 0x09 || bytes[i] === 0x0d)) i++;
+  while (i < end && (bytes.at(i) === 0x20 || bytes.at(i) === 0x09 || bytes.at(i) === 0x0d)) i++;
   if (i === end) return LAST;
-  const c = bytes[i];
+  const c = bytes.at(i);
   if (c === 0x7b) return FIRST;
   if (c === 0x7d) return LAST;
   if (c !== QUOTE) throw new Layout();
   let key = 0;
   let j = i + 1;
   for (; j < end; j++) {
-    const v = hexValue(bytes[j] as number);
+    const v = hexValue(bytes.at(j));
     if (v < 0) break;
     key = key * 16 + v;
   }
   const len = j - i - 1;
-  if (bytes[j] !== QUOTE || bytes[j + 1] !== 0x3a || len < 6 || len > 9) throw new Layout();
+  if (j + 1 >= end || bytes.at(j) !== QUOTE || bytes.at(j + 1) !== 0x3a || len < 6 || len > 9) throw new Layout();
   return len * 2 ** 40 + key;
 }
 
-function lineEnd(bytes: Buffer, start: number): number {
+function lineEnd(bytes: BlockFile, start: number): number {
   const e = bytes.indexOf(NEWLINE, start);
   return e < 0 ? bytes.length : e;
 }
 
 /** The start of the first line that starts at or after p. */
-function lineStartFrom(bytes: Buffer, p: number): number {
-  if (p === 0 || bytes[p - 1] === NEWLINE) return p;
+function lineStartFrom(bytes: BlockFile, p: number): number {
+  if (p === 0 || bytes.at(p - 1) === NEWLINE) return p;
   const e = bytes.indexOf(NEWLINE, p);
   return e < 0 ? bytes.length : e + 1;
 }
 
 /** 65 lines spread over the file in ascending order: the layout the search relies on, in a few microseconds. */
-function looksSorted(bytes: Buffer): boolean {
+function looksSorted(bytes: BlockFile): boolean {
   try {
     let prev = -Infinity;
     for (let s = 0; s <= 64; s++) {
@@ -103,7 +165,7 @@ function looksSorted(bytes: Buffer): boolean {
 }
 
 /** The first line whose sort key is at least `target` (look(1)'s search), or undefined. */
-function seek(bytes: Buffer, target: number): { start: number; end: number; key: number } | undefined {
+function seek(bytes: BlockFile, target: number): { start: number; end: number; key: number } | undefined {
   let found: { start: number; end: number; key: number } | undefined;
   // Invariant: the answer is `found` or a line starting in [lo, hi).
   let lo = 0;
@@ -127,17 +189,17 @@ function seek(bytes: Buffer, target: number): { start: number; end: number; key:
 }
 
 /** The text of the entry for `hex` (6 to 9 upper-case hex digits), or undefined. */
-function search(bytes: Buffer, hex: string): string | undefined {
+function search(bytes: BlockFile, hex: string): string | undefined {
   const target = hex.length * 2 ** 40 + Number.parseInt(hex, 16);
   const line = seek(bytes, target);
   if (line === undefined || line.key !== target) return undefined;
   // `"HEX": "text",` as the JSON it is.
-  const text = bytes.toString('utf8', line.start, line.end).trim().replace(/,$/, '');
+  const text = bytes.text(line.start, line.end).trim().replace(/,$/, '');
   return Object.values(JSON.parse(`{${text}}`) as Record<string, string>)[0];
 }
 
 /** Is any `len`-digit prefix in [from, to) listed? */
-function listedIn(bytes: Buffer, len: number, from: number, to: number): boolean {
+function listedIn(bytes: BlockFile, len: number, from: number, to: number): boolean {
   const line = seek(bytes, len * 2 ** 40 + from);
   return line !== undefined && line.key < len * 2 ** 40 + to;
 }
@@ -153,12 +215,12 @@ function carvedOut(hex6: string): { mam: boolean; mas: boolean } {
     const r = load();
     const p = Number.parseInt(hex6, 16);
     c = { mam: true, mas: true };
-    if ('bytes' in r) {
+    if ('file' in r) {
       try {
-        c = { mam: listedIn(r.bytes, 7, p * 16, (p + 1) * 16), mas: listedIn(r.bytes, 9, p * 4096, (p + 1) * 4096) };
+        c = { mam: listedIn(r.file, 7, p * 16, (p + 1) * 16), mas: listedIn(r.file, 9, p * 4096, (p + 1) * 4096) };
       } catch (e) {
         if (!(e instanceof Layout)) throw e;
-        registry = parseWhole(r.bytes);
+        registry = parseWhole();
       }
     }
     if (carved.size >= 100_000) carved.clear();
@@ -172,10 +234,10 @@ function entry(hex: string): string | undefined {
   const r = load();
   if ('parsed' in r) return r.parsed.get(hex);
   try {
-    return search(r.bytes, hex);
+    return search(r.file, hex);
   } catch (e) {
     if (!(e instanceof Layout)) throw e;
-    registry = parseWhole(r.bytes);
+    registry = parseWhole();
     return entry(hex);
   }
 }
@@ -233,7 +295,7 @@ export function ouiLookup(mac: string): OuiAssignment | undefined {
 
 /** For the tests: the shipped registry searched (never parsed), and parsed whole, from the same file. */
 export function ouiRegistriesForTest(): { searched: (hex: string) => string | undefined; parsed: (hex: string) => string | undefined; prefixes: string[]; sorted: boolean } {
-  const bytes = readFileSync(registryFile());
-  const whole = parseWhole(bytes) as { parsed: Map<string, string> };
-  return { searched: (hex) => search(bytes, hex), parsed: (hex) => whole.parsed.get(hex), prefixes: [...whole.parsed.keys()], sorted: looksSorted(bytes) };
+  const file = new BlockFile(registryFile());
+  const whole = parseWhole() as { parsed: Map<string, string> };
+  return { searched: (hex) => search(file, hex), parsed: (hex) => whole.parsed.get(hex), prefixes: [...whole.parsed.keys()], sorted: looksSorted(file) };
 }
