@@ -155,9 +155,11 @@ interface Compiled {
   index: number;
   condIndex: number;
   combined: boolean;
+  /** The condition's pattern; compiled, with the text it needs, when a value of its attribute is first tested. */
+  regex?: string;
   re?: RegExp;
-  /** Text a value must contain (lower case) for `re` to match it (regex-literals.ts). */
-  literals?: Literals;
+  /** Text a value must contain (lower case) for `re` to match it (regex-literals.ts); null: none needed. */
+  literals?: Literals | null;
 }
 
 class AttributeIndex {
@@ -202,8 +204,7 @@ export class DeviceProfiles {
       conditionsOf(p).forEach((c, condIndex) => {
         const entry: Compiled = { profile: p, index, condIndex, combined };
         if (c.regex !== undefined) {
-          entry.re = new RegExp(c.regex, 'i');
-          entry.literals = requiredLiterals(c.regex);
+          entry.regex = c.regex;
         }
         for (const a of attributesOf(c)) {
           let ix = this.index.get(a);
@@ -332,8 +333,11 @@ export class DeviceProfiles {
     // Most values (a hostname like "WS-0231") match none of the patterns: a pattern runs (and is
     // compiled, on its first run) only when the value holds text every match of it contains.
     for (const c of ix.regex) {
-      if (!mayMatch(c.literals, lower)) continue;
-      const g = (c.re as RegExp).exec(value);
+      // Worked out on first use: a capture tests the patterns of the few attributes it holds.
+      if (c.literals === undefined) c.literals = requiredLiterals(c.regex as string) ?? null;
+      if (!mayMatch(c.literals ?? undefined, lower)) continue;
+      c.re ??= new RegExp(c.regex as string, 'i');
+      const g = c.re.exec(value);
       if (g !== null) add(c, g);
     }
     if (ix.sop.size > 0) {
