@@ -72,7 +72,8 @@ export class Endpoint {
   facts: Map<string, FactValue[]> | undefined = undefined;
   /** Keyed by port, + 65536 for UDP. */
   services: Map<number, Service> | undefined = undefined;
-  readonly peers = new Set<string>();
+  /** The addresses it talked with: one (most endpoints have one), or a set once there are more. */
+  peers: string | Set<string> | undefined = undefined;
   /** Peers not kept once the set was full (counted, so the reach stays roughly right). */
   peersOverflowInternal = 0;
   peersOverflowExternal = 0;
@@ -138,8 +139,12 @@ function isGroupMac(mac: string): boolean {
 }
 
 export class InventoryBuilder {
-  /** Endpoints by VLAN (0: untagged), IP ('' when none) and MAC ('' when none): no key strings built per packet. */
-  private readonly endpoints = new Map<number, Map<string, Map<string, Endpoint>>>();
+  /**
+   * Endpoints by VLAN (0: untagged), then IP ('' when none): the endpoint seen with that IP, or — once
+   * several MACs were — a map by MAC ('' when none). No key strings built per packet, and no map per
+   * address for the usual one MAC (fewer objects for the collector to trace).
+   */
+  private readonly endpoints = new Map<number, Map<string, Endpoint | Map<string, Endpoint>>>();
   private count = 0;
   /** MAC → its endpoints that have an IP (up to IPS_PER_MAC), to tell hosts from routers. */
   private readonly macIps = new Map<string, Endpoint[]>();
@@ -156,7 +161,12 @@ export class InventoryBuilder {
   }
 
   private *allEndpoints(): Iterable<Endpoint> {
-    for (const byIp of this.endpoints.values()) for (const byMac of byIp.values()) yield* byMac.values();
+    for (const byIp of this.endpoints.values()) {
+      for (const slot of byIp.values()) {
+        if (slot instanceof Endpoint) yield slot;
+        else yield* slot.values();
+      }
+    }
   }
 
   /** `ipClass`: addressClass(ip), when the caller has it already (a flow classifies each address once). */
@@ -166,16 +176,17 @@ export class InventoryBuilder {
     if (mac === undefined && ip === undefined) return undefined;
     let byIp = this.endpoints.get(vlan ?? 0);
     if (byIp === undefined) this.endpoints.set(vlan ?? 0, (byIp = new Map()));
-    let byMac = byIp.get(ip ?? '');
-    if (byMac === undefined) byIp.set(ip ?? '', (byMac = new Map()));
-    let e = byMac.get(mac ?? '');
+    const slot = byIp.get(ip ?? '');
+    let e = slot instanceof Endpoint ? (slot.mac === mac ? slot : undefined) : slot?.get(mac ?? '');
     if (e === undefined) {
       if (this.count >= this.limits.endpoints) {
         this.droppedEndpoints++;
         return undefined;
       }
       e = new Endpoint(mac, ip, vlan);
-      byMac.set(mac ?? '', e);
+      if (slot === undefined) byIp.set(ip ?? '', e);
+      else if (slot instanceof Endpoint) byIp.set(ip ?? '', new Map([[slot.mac ?? '', slot], [mac ?? '', e]]));
+      else slot.set(mac ?? '', e);
       this.count++;
       if (mac !== undefined && ip !== undefined) {
         let list = this.macIps.get(mac);
@@ -250,8 +261,15 @@ export class InventoryBuilder {
 
   private peer(e: Endpoint, ip: string, c: number): void {
     if ((c & UNICAST) === 0) return;
-    if (e.peers.size < this.limits.peersPerEndpoint) e.peers.add(ip);
-    else if (!e.peers.has(ip)) {
+    const p = e.peers;
+    const known = p === undefined ? false : typeof p === 'string' ? p === ip : p.has(ip);
+    const size = p === undefined ? 0 : typeof p === 'string' ? 1 : p.size;
+    if (size < this.limits.peersPerEndpoint) {
+      if (known) return;
+      if (p === undefined) e.peers = ip;
+      else if (typeof p === 'string') e.peers = new Set([p, ip]);
+      else p.add(ip);
+    } else if (!known) {
       if ((c & INTERNAL) !== 0) e.peersOverflowInternal++;
       else e.peersOverflowExternal++;
     }
@@ -393,7 +411,8 @@ export class InventoryBuilder {
       observations += e.observations;
       overflow.internal += e.peersOverflowInternal;
       overflow.external += e.peersOverflowExternal;
-      for (const p of e.peers) peers.add(p);
+      if (typeof e.peers === 'string') peers.add(e.peers);
+      else if (e.peers !== undefined) for (const p of e.peers) peers.add(p);
       for (const [k, sv] of e.services ?? []) {
         const have = services.get(k);
         if (have === undefined) services.set(k, { ...sv });
