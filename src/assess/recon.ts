@@ -50,6 +50,18 @@ interface Bucket {
   errors: number;
 }
 
+interface Pair {
+  client: string;
+  clientMac?: string;
+  server: string;
+  buckets: Map<number, Bucket>;
+  kinds: Set<string>;
+  examples: string[];
+  errorRequests: Set<string>;
+  errorTimes: number[];
+  lastError: number;
+}
+
 export interface ReconLimits {
   /** Flows with an error answer waiting for their flow record. */
   pendingFlows: number;
@@ -67,7 +79,10 @@ export class ReconLedger {
   /** flow id → a request line the client sent (for the evidence). */
   private readonly requests = new Map<number, string>();
   private readonly servers = new Map<string, Map<number, Bucket>>();
-  private readonly pairs = new Map<string, { client: string; clientMac?: string; server: string; buckets: Map<number, Bucket>; kinds: Set<string>; examples: string[]; errorRequests: Set<string>; errorTimes: number[]; lastError: number }>();
+  /** (client, server) pairs by client, then server: no key string built per flow. */
+  private readonly pairsByClient = new Map<string, Map<string, Pair>>();
+  /** The same pairs in the order they were first seen (the detector's order). */
+  private readonly pairs: Pair[] = [];
   first = Infinity;
   last = -Infinity;
   /** Bucket number of the first flow (absolute); bucket indices are relative to it. */
@@ -111,16 +126,18 @@ export class ReconLedger {
     let sb = this.servers.get(server);
     if (sb === undefined) this.servers.set(server, (sb = new Map()));
     add(sb, bucket, p?.errors ?? 0);
-    const key = `${f.clientIp}>${server}`;
-    let pair = this.pairs.get(key);
+    let byServer = this.pairsByClient.get(f.clientIp);
+    let pair = byServer?.get(server);
     if (pair === undefined) {
-      if (this.pairs.size >= this.limits.pairs) {
+      if (this.pairs.length >= this.limits.pairs) {
         this.droppedPairs++;
         return;
       }
       pair = { client: f.clientIp, server, buckets: new Map(), kinds: new Set(), examples: [], errorRequests: new Set(), errorTimes: [], lastError: -Infinity };
       if (f.clientMac !== undefined) pair.clientMac = f.clientMac;
-      this.pairs.set(key, pair);
+      if (byServer === undefined) this.pairsByClient.set(f.clientIp, (byServer = new Map()));
+      byServer.set(server, pair);
+      this.pairs.push(pair);
     }
     add(pair.buckets, bucket, p?.errors ?? 0);
     if (p !== undefined) {
@@ -135,7 +152,7 @@ export class ReconLedger {
 
   /** The pairs and servers, for the detector. */
   view(): { servers: ReadonlyMap<string, ReadonlyMap<number, Bucket>>; pairs: Iterable<{ client: string; clientMac?: string; server: string; buckets: ReadonlyMap<number, Bucket>; kinds: ReadonlySet<string>; examples: readonly string[]; errorRequests: ReadonlySet<string>; errorTimes: readonly number[]; lastError: number }> } {
-    return { servers: this.servers, pairs: this.pairs.values() };
+    return { servers: this.servers, pairs: this.pairs };
   }
 }
 
