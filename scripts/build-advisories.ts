@@ -48,8 +48,22 @@ export function buildAdvisories(corpus: string = DEFAULT_CORPUS): KnowledgeFile 
   };
 }
 
-/** The exact bytes written to data/advisories.json: one advisory or KEV entry per line, diff-friendly. */
+/**
+ * The exact bytes written to data/advisories.json: one advisory or KEV entry per line, diff-friendly,
+ * and ASCII — other characters written as JSON escapes (\u2019), the same data once parsed. Every
+ * analysis reads this file, and an ASCII file reads as a one-byte string, parsed in a third of the
+ * time (readDataJson in src/knowledge/paths.ts).
+ */
 export function serialiseAdvisories(file: KnowledgeFile): string {
+  return asciiJson(serialiseLines(file));
+}
+
+/** JSON text with every non-ASCII character escaped (\uXXXX; a character beyond the BMP as its two halves). */
+export function asciiJson(text: string): string {
+  return text.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+function serialiseLines(file: KnowledgeFile): string {
   const lines: string[] = ['{', `"format":${JSON.stringify(file.format)},`, `"version":${file.version},`, `"sources":${JSON.stringify(file.sources)},`];
   if (file.kev !== undefined) {
     const { entries, ...head } = file.kev;

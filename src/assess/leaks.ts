@@ -20,9 +20,8 @@
  *  - stack traces, debug pages, paths, SQL and user names raise the severity (medium/high);
  *  - facts carry no evidence of patients: snippets and values are masked (see `redactSnippet`).
  */
-import { readFileSync } from 'node:fs';
 import type { DeviceFacts, FactValue } from '../inventory/builder.ts';
-import { dataFile } from '../knowledge/paths.ts';
+import { dataFile, readDataJson } from '../knowledge/paths.ts';
 import { maskPersonal } from '../protocols/redact.ts';
 import type { LeakPatternFile } from './leak-patterns-schema.ts';
 import type { LeakFact, LeakFactKind, LeakFinding, Severity } from './finding.ts';
@@ -104,7 +103,7 @@ export function compileLeakPatterns(file: LeakPatternFile): Compiled {
 
 let patterns: Compiled | undefined;
 function loaded(): Compiled {
-  if (patterns === undefined) patterns = compileLeakPatterns(JSON.parse(readFileSync(dataFile('leak-patterns.json'), 'utf8')) as LeakPatternFile);
+  if (patterns === undefined) patterns = compileLeakPatterns(readDataJson(dataFile('leak-patterns.json')) as LeakPatternFile);
   return patterns;
 }
 

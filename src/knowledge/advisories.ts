@@ -14,7 +14,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { dataFile } from './paths.ts';
+import { dataFile, readDataJson } from './paths.ts';
 import type { Advisory, KevEntry, KnowledgeFile, KnowledgeSource, OsFlaw } from './knowledge-import.ts';
 
 export type { AdvisoryCve, AffectedProduct, Advisory, KevEntry, KnowledgeFile, KnowledgeSource, OsFlaw, Remediation } from './knowledge-import.ts';
@@ -92,12 +92,12 @@ let shippedMerge: Advisories | undefined;
 
 /** data/os-flaws.json, read once. */
 export function loadOsFlaws(): OsFlaw[] {
-  return (shippedFlaws ??= (JSON.parse(readFileSync(dataFile('os-flaws.json'), 'utf8')) as { flaws: OsFlaw[] }).flaws);
+  return (shippedFlaws ??= (readDataJson(dataFile('os-flaws.json')) as { flaws: OsFlaw[] }).flaws);
 }
 
 /** data/advisories.json, read once. */
 export function loadShipped(): KnowledgeFile {
-  return (shippedKnowledge ??= JSON.parse(readFileSync(dataFile('advisories.json'), 'utf8')) as KnowledgeFile);
+  return (shippedKnowledge ??= readDataJson(dataFile('advisories.json')) as KnowledgeFile);
 }
 
 /** The shipped knowledge alone, merged once (one object, so the results memoised on it are shared). */

@@ -18,9 +18,8 @@
  * value may match are ever compiled), and results are memoised per (attribute, value) in a bounded
  * LRU, so a lookup costs at most the conditions on that attribute, once per distinct value.
  */
-import { readFileSync } from 'node:fs';
 import type { Category, Criticality } from '../inventory/device.ts';
-import { dataFile } from './paths.ts';
+import { dataFile, readDataJson } from './paths.ts';
 import { mayMatch, requiredLiterals, type Literals } from './regex-literals.ts';
 import registry from '../../data/dicom-uids.json' with { type: 'json' };
 import type { DeviceProfile, DeviceProfileCondition, DeviceProfileData } from './device-profiles-schema.ts';
@@ -105,7 +104,7 @@ let shippedData: DeviceProfileData | undefined;
  * given by hand is read with readDeviceProfileData there, which validates.
  */
 export function loadDeviceProfileData(): DeviceProfileData {
-  return (shippedData ??= JSON.parse(readFileSync(dataFile('device-profiles.json'), 'utf8')) as DeviceProfileData);
+  return (shippedData ??= readDataJson(dataFile('device-profiles.json')) as DeviceProfileData);
 }
 
 export function conditionsOf(p: DeviceProfile): DeviceProfileCondition[] {

@@ -7,9 +7,8 @@
  * Loaded once and cached, without validation: parseOsLifecycle (os-lifecycle-schema.ts, zod) validates
  * a table — the shipped one in the tests.
  */
-import { readFileSync } from 'node:fs';
 import type { OsRelease } from '../inventory/device.ts';
-import { dataFile } from './paths.ts';
+import { dataFile, readDataJson } from './paths.ts';
 import type { LifecycleCycle, OsLifecycleTable } from './os-lifecycle-schema.ts';
 
 export type { LifecycleCycle, LifecycleProduct, OsLifecycleTable } from './os-lifecycle-schema.ts';
@@ -34,7 +33,7 @@ function loaded(): { table: OsLifecycleTable; index: Map<string, LifecycleReleas
   if (cached === undefined) {
     // Not validated here (that cost ~15 ms of every analysis): the tests check that parseOsLifecycle
     // accepts the shipped file and returns it unchanged.
-    const table = JSON.parse(readFileSync(dataFile('os-lifecycle.json'), 'utf8')) as OsLifecycleTable;
+    const table = readDataJson(dataFile('os-lifecycle.json')) as OsLifecycleTable;
     cached = { table, index: build(table) };
   }
   return cached;

@@ -2,6 +2,7 @@
  * Where Vigil's shipped reference data lives: found by walking up from this module to the
  * package.json named "vigil", so it works from the sources (src/…) and from the bundle (dist/…).
  */
+import { isAscii } from 'node:buffer';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,4 +23,14 @@ export function installRoot(): string {
 /** Absolute path of a file under data/. */
 export function dataFile(rel: string): string {
   return join(installRoot(), 'data', rel);
+}
+
+/**
+ * A data file's JSON. An ASCII file (data/advisories.json is written so: other characters as JSON
+ * escapes) is read as a one-byte string, which V8 parses about three times as fast as the two-byte
+ * string UTF-8 text with any non-ASCII character becomes.
+ */
+export function readDataJson(path: string): unknown {
+  const bytes = readFileSync(path);
+  return JSON.parse(isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8'));
 }
