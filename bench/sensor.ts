@@ -83,11 +83,34 @@ let RUNS = 1;
 /** The core every tool is pinned to (VIGIL_BENCH_CPU, default 0): one core each, the same core for all. */
 const CPU = process.env['VIGIL_BENCH_CPU'] ?? '0';
 
-/** Runs a command RUNS times pinned to one CPU; returns the median wall time and the largest max RSS. */
-function timed(cmd: string, args: string[], opts: { cwd?: string } = {}): { seconds: number; maxRssMb: number } {
-  const runs = Array.from({ length: RUNS }, () => timedOnce(cmd, args, opts));
-  runs.sort((a, b) => a.seconds - b.seconds);
-  return { seconds: (runs[Math.floor(runs.length / 2)] as { seconds: number }).seconds, maxRssMb: Math.max(...runs.map((r) => r.maxRssMb)) };
+interface Tool {
+  name: string;
+  cmd: string;
+  args: string[];
+  cwd?: string;
+}
+
+/**
+ * Runs every tool RUNS times, interleaved (A B C, A B C, …), each pinned to the same CPU; returns each
+ * one's median wall time and largest max RSS. Interleaving matters on a shared (virtual) machine whose
+ * speed drifts over minutes: each tool meets the same conditions, so the ratios hold even when the
+ * seconds do not.
+ */
+function timedInterleaved(tools: Tool[]): Map<string, { seconds: number; maxRssMb: number }> {
+  const runs = new Map<string, { seconds: number; maxRssMb: number }[]>(tools.map((t) => [t.name, []]));
+  for (let r = 0; r < RUNS; r++) {
+    for (const t of tools) {
+      const one = timedOnce(t.cmd, t.args, t.cwd !== undefined ? { cwd: t.cwd } : {});
+      runs.get(t.name)?.push(one);
+      process.stderr.write(`run ${r + 1}/${RUNS}  ${t.name.padEnd(28)} ${one.seconds.toFixed(2)} s\n`);
+    }
+  }
+  const out = new Map<string, { seconds: number; maxRssMb: number }>();
+  for (const [name, rs] of runs) {
+    const sorted = rs.map((x) => x.seconds).sort((a, b) => a - b);
+    out.set(name, { seconds: sorted[Math.floor(sorted.length / 2)] as number, maxRssMb: Math.max(...rs.map((x) => x.maxRssMb)) });
+  }
+  return out;
 }
 
 /** Runs a command once pinned to one CPU under /usr/bin/time; returns wall seconds and max RSS. */
@@ -168,30 +191,23 @@ function main(): void {
 
   // Vigil: the CLI as a user runs it (startup included), all dissectors, summary output; the sensor
   // alone, as the peers are (bench/inventory.ts measures what the inventory adds).
-  const v = timed(process.execPath, [join(repo, 'bin/vigil.js'), 'analyze', file, '--no-progress', '--no-inventory'], { cwd: repo });
-  results.push({ tool: 'vigil', seconds: v.seconds, packetsPerSecond: packets / v.seconds, maxRssMb: v.maxRssMb });
-  process.stderr.write(`vigil     ${v.seconds.toFixed(2)} s\n`);
-
+  const tools: Tool[] = [{ name: 'vigil', cmd: process.execPath, args: [join(repo, 'bin/vigil.js'), 'analyze', file, '--no-progress', '--no-inventory'], cwd: repo }];
   if (!args.includes('--skip-tshark')) {
     const fieldArgs = ['-n', '-r', file, '-T', 'fields'];
     for (const f of TSHARK_FIELDS) fieldArgs.push('-e', f);
     // Decode DICOM on its registered ports as well as by heuristics.
     fieldArgs.push('-d', 'tcp.port==11112,dicom');
-    const t = timed('tshark', fieldArgs);
-    results.push({ tool: 'tshark -T fields', seconds: t.seconds, packetsPerSecond: packets / t.seconds, maxRssMb: t.maxRssMb });
-    process.stderr.write(`tshark    ${t.seconds.toFixed(2)} s\n`);
+    tools.push({ name: 'tshark -T fields', cmd: 'tshark', args: fieldArgs });
   }
-
-  if (!args.includes('--skip-suricata')) {
-    const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-suricata-'));
-    try {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-suricata-'));
+  try {
+    if (!args.includes('--skip-suricata')) {
       const conf = suricataConfig(dir);
-      const s = timed('suricata', ['-c', conf, '-r', file, '--runmode', 'single', '-l', dir, '-S', '/dev/null', '-k', 'none']);
-      results.push({ tool: 'suricata --runmode single', seconds: s.seconds, packetsPerSecond: packets / s.seconds, maxRssMb: s.maxRssMb });
-      process.stderr.write(`suricata  ${s.seconds.toFixed(2)} s\n`);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
+      tools.push({ name: 'suricata --runmode single', cmd: 'suricata', args: ['-c', conf, '-r', file, '--runmode', 'single', '-l', dir, '-S', '/dev/null', '-k', 'none'] });
     }
+    for (const [tool, t] of timedInterleaved(tools)) results.push({ tool, seconds: t.seconds, packetsPerSecond: packets / t.seconds, maxRssMb: t.maxRssMb });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 
   // The same sensor in a long-running process (serve, capture): start-up and JIT warm-up paid once.
@@ -203,7 +219,7 @@ function main(): void {
   process.stderr.write(`vigil warm ${warmSeconds.toFixed(2)} s (passes ${warm.passes.map((x) => x.toFixed(2)).join(', ')})\n`);
 
   const vigil = results[0] as Result;
-  console.log(`\nSensor throughput on ${packets.toLocaleString('en')} packets (one core each, median of ${RUNS})\n`);
+  console.log(`\nSensor throughput on ${packets.toLocaleString('en')} packets (one core, the same for all, runs interleaved, median of ${RUNS})\n`);
   console.log('| tool | seconds | packets/s | Vigil is | peak RSS |');
   console.log('|---|---:|---:|---:|---:|');
   for (const r of results) {
