@@ -30,9 +30,11 @@ function newestSource(dir) {
 function runBundle() {
   // The CommonJS wrapper on the bundle's first line keeps its line numbers.
   const source = `(function (exports, require, module, __filename, __dirname) {${readFileSync(bundle, 'utf8')}\n})`;
+  // V8 checks a cache against the source's length, not its text: one older than the bundle (a bundle
+  // rebuilt by hand) is not used, lest it describe other code.
   let cachedData;
   try {
-    cachedData = readFileSync(cacheFile);
+    if (statSync(cacheFile).mtimeMs >= statSync(bundle).mtimeMs) cachedData = readFileSync(cacheFile);
   } catch {
     cachedData = undefined;
   }
