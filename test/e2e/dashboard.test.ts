@@ -1,8 +1,9 @@
 /**
  * The dashboard end to end: a real `vigil serve` loaded from a simulated hospital capture, driven
  * in Debian's Chromium. Logs in, filters the inventory, opens a device and its evidence, assigns
- * and resolves an alert (seen live in a second window), downloads reports, and saves a screenshot
- * of every page to docs/screenshots/ for review.
+ * and resolves an alert (seen live in a second window), downloads reports, and takes a screenshot
+ * of every page: into docs/screenshots/ for review when VIGIL_SCREENSHOTS=1, else into its temporary
+ * directory (so that a test run leaves the working tree as it found it).
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,7 +16,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 const ROOT = new URL('../../', import.meta.url).pathname;
 const VIGIL = join(ROOT, 'bin/vigil.js');
 const CHROMIUM = '/usr/bin/chromium';
-const SHOTS = join(ROOT, 'docs/screenshots');
+let shots = '';
 const skip = existsSync(CHROMIUM) ? false : `needs Debian's chromium at ${CHROMIUM} (bash scripts/setup.sh installs it)`;
 
 let dir = '';
@@ -74,7 +75,8 @@ before(async () => {
   context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true, colorScheme: 'light' });
   context.setDefaultTimeout(10_000);
   page = await context.newPage();
-  mkdirSync(SHOTS, { recursive: true });
+  shots = process.env['VIGIL_SCREENSHOTS'] === '1' ? join(ROOT, 'docs/screenshots') : join(dir, 'screenshots');
+  mkdirSync(shots, { recursive: true });
 });
 
 after(async () => {
@@ -105,7 +107,7 @@ async function apiGet<T>(path: string): Promise<T> {
 async function shot(name: string, p: Page = page): Promise<void> {
   // Let charts and fonts settle; the screenshots are for people to review.
   await p.waitForLoadState('networkidle').catch(() => undefined);
-  await p.screenshot({ path: join(SHOTS, `${name}.png`) });
+  await p.screenshot({ path: join(shots, `${name}.png`) });
 }
 
 async function inventoryReady(query: RegExp): Promise<void> {
