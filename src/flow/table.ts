@@ -6,7 +6,7 @@
  * list has a single idle timeout, so expiry only ever looks at list heads. When the table is full
  * the least recently seen flow is evicted (and counted), so memory is bounded whatever the traffic.
  */
-import { ipv4ToString, ipv6ToString } from '../packet/address.ts';
+import { ipv4ToString, ipv6ToString, macToString } from '../packet/address.ts';
 import { IpProto, TcpFlag, type Packet } from '../packet/packet.ts';
 import { Flow, TcpState, TimeoutClass, type FlowEnd } from './flow.ts';
 
@@ -47,6 +47,8 @@ export class FlowTable {
   private readonly free: Flow[] = [];
   /** IPv4 address text by address (hosts recur across flows), bounded. */
   private readonly ipText = new Map<number, string>();
+  /** MAC address text by address, bounded. */
+  private readonly macTexts = new Map<number, string>();
   /** Direction of the packet last looked up: 0 client → server, 1 server → client. */
   dir: 0 | 1 = 0;
   /** The flow of the previous packet (cleared when it ends). */
@@ -309,6 +311,17 @@ export class FlowTable {
     if (this.last === f) this.last = undefined;
     this.onEnd(f, reason);
     if (this.free.length < 4096) this.free.push(f);
+  }
+
+  /** Text of a MAC address (hosts recur across flows: one string each, its hash computed once), bounded. */
+  macText(mac: number): string {
+    let t = this.macTexts.get(mac);
+    if (t === undefined) {
+      if (this.macTexts.size >= 65_536) this.macTexts.clear();
+      t = macToString(mac);
+      this.macTexts.set(mac, t);
+    }
+    return t;
   }
 
   private text4(ip: number): string {

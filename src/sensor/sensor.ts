@@ -11,7 +11,6 @@ import { CaptureError, type CaptureRecord } from '../capture/record.ts';
 import { CaptureReader } from '../capture/reader.ts';
 import { PacketDecoder, Skip, type SkipReason } from '../packet/decode.ts';
 import { IpProto, Packet, TcpFlag } from '../packet/packet.ts';
-import { macToString } from '../packet/address.ts';
 import { Flow, protoName, type FlowEnd, type FlowRecord } from '../flow/flow.ts';
 import { DEFAULT_FLOW_TIMEOUTS, FlowTable, type FlowTimeouts } from '../flow/table.ts';
 import { DEFAULT_REASSEMBLY_LIMITS, Reassembly, TcpStream, type ReassemblyLimits, type StreamSink } from '../flow/reassembly.ts';
@@ -404,7 +403,7 @@ export class Sensor {
       }
     }
     const onFlow = this.opts.onFlow;
-    if (onFlow !== undefined) onFlow(flowRecord(flow, why));
+    if (onFlow !== undefined) onFlow(flowRecord(flow, why, this.table));
   }
 
   // ---- observations ------------------------------------------------------------------------
@@ -547,7 +546,7 @@ class Sink implements StreamSink {
   }
 }
 
-function flowRecord(f: Flow, reason: FlowEnd): FlowRecord {
+function flowRecord(f: Flow, reason: FlowEnd, table: FlowTable): FlowRecord {
   const r: FlowRecord = {
     id: f.id,
     start: f.intervalStart,
@@ -567,8 +566,8 @@ function flowRecord(f: Flow, reason: FlowEnd): FlowRecord {
     reason,
     firstFrame: f.firstFrame,
   };
-  if (f.clientMac >= 0) r.clientMac = macToString(f.clientMac);
-  if (f.serverMac >= 0) r.serverMac = macToString(f.serverMac);
+  if (f.clientMac >= 0) r.clientMac = table.macText(f.clientMac);
+  if (f.serverMac >= 0) r.serverMac = table.macText(f.serverMac);
   if (f.vlan >= 0) r.vlan = f.vlan;
   if (f.proto === IpProto.TCP) r.tcpState = f.tcpState;
   if (f.app !== '') r.app = f.app;
