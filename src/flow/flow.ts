@@ -8,7 +8,6 @@
 import type { StreamSession } from '../protocols/dissector.ts';
 import type { Dissector } from '../protocols/dissector.ts';
 import type { TcpStream } from './reassembly.ts';
-import { macToString } from '../packet/address.ts';
 
 export const TcpState = {
   NONE: 'none',
@@ -50,30 +49,6 @@ export class Flow {
   serverMac = -1;
   clientIp = '';
   serverIp = '';
-  /** Text forms of the MACs, made on first use and remade only if the MAC changes. */
-  private clientMacKey = -1;
-  private serverMacKey = -1;
-  private clientMacStr: string | undefined = undefined;
-  private serverMacStr: string | undefined = undefined;
-
-  clientMacText(): string | undefined {
-    if (this.clientMac < 0) return undefined;
-    if (this.clientMacKey !== this.clientMac) {
-      this.clientMacKey = this.clientMac;
-      this.clientMacStr = macToString(this.clientMac);
-    }
-    return this.clientMacStr;
-  }
-
-  serverMacText(): string | undefined {
-    if (this.serverMac < 0) return undefined;
-    if (this.serverMacKey !== this.serverMac) {
-      this.serverMacKey = this.serverMac;
-      this.serverMacStr = macToString(this.serverMac);
-    }
-    return this.serverMacStr;
-  }
-
   // counters (index 0: client → server, 1: server → client)
   firstSeen = 0;
   lastSeen = 0;
@@ -134,10 +109,6 @@ export class Flow {
     this.serverMac = -1;
     this.clientIp = '';
     this.serverIp = '';
-    this.clientMacKey = -1;
-    this.serverMacKey = -1;
-    this.clientMacStr = undefined;
-    this.serverMacStr = undefined;
     this.firstSeen = 0;
     this.lastSeen = 0;
     this.intervalStart = 0;

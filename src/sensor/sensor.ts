@@ -408,6 +408,11 @@ export class Sensor {
 
   // ---- observations ------------------------------------------------------------------------
 
+  /** @internal Text of a MAC (-1: none), from the flow table's cache: one string per host. */
+  macText(mac: number): string | undefined {
+    return mac < 0 ? undefined : this.table.macText(mac);
+  }
+
   /** @internal */
   observe(ctx: Context, d: ObservationDraft): void {
     const flow = ctx.flow;
@@ -417,10 +422,10 @@ export class Sensor {
       mac = d.mac;
       ip = d.ip;
     } else if (d.side === 'client') {
-      mac = flow.clientMacText();
+      mac = this.macText(flow.clientMac);
       ip = flow.clientIp;
     } else {
-      mac = flow.serverMacText();
+      mac = this.macText(flow.serverMac);
       ip = flow.serverIp;
     }
     if (!this.opts.allObservations && !EVENT_ATTRIBUTES.has(d.attribute)) {
@@ -517,10 +522,10 @@ class Context implements DissectContext {
     return this.dir === 0 ? this.flow.serverPort : this.flow.clientPort;
   }
   get srcMac(): string | undefined {
-    return this.dir === 0 ? this.flow.clientMacText() : this.flow.serverMacText();
+    return this.sensor.macText(this.dir === 0 ? this.flow.clientMac : this.flow.serverMac);
   }
   get dstMac(): string | undefined {
-    return this.dir === 0 ? this.flow.serverMacText() : this.flow.clientMacText();
+    return this.sensor.macText(this.dir === 0 ? this.flow.serverMac : this.flow.clientMac);
   }
   emit(draft: ObservationDraft): void {
     this.sensor.observe(this, draft);
