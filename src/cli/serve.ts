@@ -22,6 +22,7 @@ import { startLiveCapture } from '../capture/live.ts';
 import { runSensor } from '../sensor/run.ts';
 import { Sensor, type SensorReport } from '../sensor/sensor.ts';
 import { defaultDataDir, openStore } from './users.ts';
+import { fmtInt } from './format.ts';
 
 export interface ServeOptions {
   port: number;
@@ -134,7 +135,7 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
       }
       const before = await store.ingested(path);
       if (before !== undefined && before.size === size) {
-        process.stdout.write(`vigil: ${file}: already analysed (${before.frames.toLocaleString('en')} frames), skipped\n`);
+        process.stdout.write(`vigil: ${file}: already analysed (${fmtInt(before.frames)} frames), skipped\n`);
         return;
       }
     }
@@ -150,7 +151,7 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
       if (writer.health.state !== 'ok') throw new Error(`the store is unavailable (${writer.health.lastError ?? 'unknown'}); the results stay queued and the file will be read again on the next start`);
       if (!stdin) await store.markIngested(path, size, a.run.report.frames);
       setIngest({ state: 'done', frames: a.run.report.frames, devices: a.inventory.devices.length, alerts: alertCount, ...(a.run.error !== undefined ? { warning: a.run.error.message } : {}) });
-      process.stdout.write(`vigil: ${file}: ${a.run.report.frames.toLocaleString('en')} frames, ${a.inventory.devices.length} devices, ${alertCount} alerts stored\n`);
+      process.stdout.write(`vigil: ${file}: ${fmtInt(a.run.report.frames)} frames, ${a.inventory.devices.length} devices, ${alertCount} alerts stored\n`);
     } catch (e) {
       setIngest({ state: 'failed', error: (e as Error).message });
       process.stderr.write(`vigil serve: ${file}: ${(e as Error).message}\n`);

@@ -1,5 +1,5 @@
 /** `vigil simulate`: argument checking and a one-line report; the work is in src/simulate. */
-import { parseDuration } from './format.ts';
+import { fmtInt, parseDuration } from './format.ts';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -29,7 +29,7 @@ export async function simulateCommand(o: { devices: number; duration: string; se
     const truth = await simulate({ devices: o.devices, duration, seed: o.seed, start: start / 1000, out: o.out, catalogue, incidents: o.incidents, ...(o.maxPackets !== undefined ? { maxPackets: o.maxPackets } : {}) });
     const s = (performance.now() - started) / 1000;
     process.stderr.write(
-      `vigil simulate: ${o.out}: ${truth.packets.toLocaleString('en')} packets, ${truth.devices.length} devices, ${truth.incidents.length} incidents in ${s.toFixed(1)} s (${Math.round(truth.packets / s).toLocaleString('en')} packets/s)\n`,
+      `vigil simulate: ${o.out}: ${fmtInt(truth.packets)} packets, ${truth.devices.length} devices, ${truth.incidents.length} incidents in ${s.toFixed(1)} s (${fmtInt(Math.round(truth.packets / s))} packets/s)\n`,
     );
     return 0;
   } catch (e) {
