@@ -330,7 +330,11 @@ export class InventoryBuilder {
     return out;
   }
 
-  /** Groups the endpoints into devices. Pure with respect to the builder: it can be called again later. */
+  /**
+   * Groups the endpoints into devices. Pure with respect to the builder: it can be called again later.
+   * A snapshot to read at once: a device of one endpoint shares that endpoint's facts, which later
+   * observations go on changing.
+   */
   devices(): DeviceFacts[] {
     const routers = this.routers();
     // Which host MAC owns each IP (the most recent one, if the IP moved between devices).
@@ -393,7 +397,7 @@ export class InventoryBuilder {
   private merge(id: string, router: boolean, members: Endpoint[]): DeviceFacts {
     const macs = new Set<string>();
     const ips = new Set<string>();
-    const facts = new Map<string, FactValue[]>();
+    let facts = new Map<string, FactValue[]>();
     const services = new Map<number, Service>();
     const peers = new Set<string>();
     let first = Infinity;
@@ -421,7 +425,14 @@ export class InventoryBuilder {
           if (have.app === undefined && sv.app !== undefined) have.app = sv.app;
         }
       }
-      for (const [attr, values] of e.facts ?? []) {
+      if (e.facts === undefined) continue;
+      // Most devices are one endpoint: their facts are the device's as they are, not copied value by
+      // value (a third of the objects a report allocates, all of them kept until it is done).
+      if (members.length === 1) {
+        facts = e.facts;
+        continue;
+      }
+      for (const [attr, values] of e.facts) {
         let into = facts.get(attr);
         if (into === undefined) facts.set(attr, (into = []));
         for (const v of values) {
