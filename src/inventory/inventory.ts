@@ -51,12 +51,31 @@ export interface Inventory {
 /** Observation-level facts the vulnerability matcher takes as confirmation (or as a condition). */
 function flagsOf(d: DeviceFacts): string[] {
   const flags: string[] = [];
+  if (d.facts.size === 0) return flags;
   if (d.facts.has('smb.smb1')) flags.push('smb1');
   if (d.facts.has('smb.ms17_010')) flags.push('ms17-010-vulnerable-response');
   if (d.facts.has('smb.doublepulsar')) flags.push('doublepulsar');
   if (d.facts.has('smb.compression')) flags.push('smb3-compression');
   if ((d.facts.get('http.server') ?? []).some((v) => /microsoft-iis/i.test(v.value))) flags.push('iis');
   return flags;
+}
+
+/**
+ * The memo key of a subject: what the matcher reads, flat (of the OS releases, product, cycle and
+ * label — their dates and sources are for the lifecycle; of services, not their flow counts, which
+ * differ between devices that are otherwise alike). Counts before each list keep it unambiguous.
+ */
+function subjectKey(s: VulnSubject): string {
+  const parts: (string | number | undefined)[] = [s.vendor, s.model, s.os?.label];
+  const releases = s.os?.releases ?? [];
+  parts.push(releases.length);
+  for (const r of releases) parts.push(r.product, r.cycle, r.label);
+  parts.push(s.software.length);
+  for (const sw of s.software) parts.push(sw.name, sw.version, sw.vendor);
+  parts.push(s.services.length);
+  for (const sv of s.services) parts.push(sv.transport, sv.port, sv.app);
+  for (const f of s.flags ?? []) parts.push(f);
+  return JSON.stringify(parts);
 }
 
 /**
@@ -70,10 +89,7 @@ function vulnerabilitiesOf(subject: VulnSubject, kb: Advisories): VulnMatch[] {
   // A subject with nothing to match on (no vendor, model, OS, software or flag: most addresses seen
   // behind a router) matches nothing, whatever its services: one key for all, no serialising.
   const blank = subject.vendor === undefined && subject.model === undefined && subject.os === undefined && subject.software.length === 0 && (subject.flags?.length ?? 0) === 0;
-  // Otherwise the key holds what the matcher reads: of the OS releases, product, cycle and label
-  // (their dates and sources, most of the text, are for the lifecycle, not the matcher).
-  const os = subject.os;
-  const key = blank ? '' : JSON.stringify([subject.vendor, subject.model, os?.label, os?.releases.map((r) => [r.product, r.cycle, r.label]), subject.software, subject.services, subject.flags]);
+  const key = blank ? '' : subjectKey(subject);
   let hit = memo.get(key);
   if (hit === undefined) {
     hit = matchVulnerabilities(subject, kb);
@@ -105,12 +121,14 @@ function deviceSeverity(leak: Severity, criticality: Device['criticality']): Sev
   return SEVERITIES[Math.max(1, Math.min(SEVERITIES.length - 1, i + shift))] as Severity;
 }
 
+const NO_RELEASES: readonly OsRelease[] = [];
+
 export function assessDevice(facts: DeviceFacts, k: InventoryKnowledge, at: Date): AssessedDevice {
   const device = identify(facts, k);
-  const found = detectLeaks(facts);
-  const leaks: DeviceLeak[] = found.map((l) => ({ ...l, deviceSeverity: deviceSeverity(l.severity, device.criticality) }));
+  const found = facts.facts.size > 0 ? detectLeaks(facts) : [];
+  const leaks: DeviceLeak[] = found.length > 0 ? found.map((l) => ({ ...l, deviceSeverity: deviceSeverity(l.severity, device.criticality) })) : [];
   // Leaked software (a database named in an error, a framework version) is software on the device, and can match advisories.
-  for (const sw of leakSoftware(found)) {
+  for (const sw of found.length > 0 ? leakSoftware(found) : []) {
     const first = sw.name.toLowerCase().split(/[\s/-]/)[0] ?? '';
     if (device.software.length >= 24 || device.software.some((s) => s.name.toLowerCase().split(/[\s/-]/)[0] === first && (s.version === sw.version || sw.version === undefined))) continue;
     const origin = found.find((l) => l.facts.some((f) => f.value === sw.name || f.value.startsWith(sw.name)));
@@ -118,23 +136,29 @@ export function assessDevice(facts: DeviceFacts, k: InventoryKnowledge, at: Date
     if (ev === undefined) continue;
     device.software.push({ name: sw.name, ...(sw.version !== undefined ? { version: sw.version } : {}), evidence: { protocol: ev.protocol, attribute: ev.attribute, value: sw.name, frame: ev.frame, time: ev.time, snippet: ev.snippet } });
   }
-  const releases = device.os?.releases ?? [];
+  const releases = device.os?.releases ?? NO_RELEASES;
   const lifecycle = lifecycleOf(releases, at);
-  const subject: VulnSubject = {
-    ...(device.vendor !== undefined ? { vendor: device.vendor.value } : {}),
-    ...(device.model !== undefined ? { model: device.model.value } : {}),
-    ...(device.os !== undefined ? { os: { label: device.os.value, releases } } : {}),
-    software: device.software.map((s) => ({ name: s.name, ...(s.version !== undefined ? { version: s.version } : {}), ...(s.vendor !== undefined ? { vendor: s.vendor } : {}) })),
-    // Only what the matcher reads: the flow counts differ between devices that are otherwise alike.
-    services: device.services.map((sv) => ({ transport: sv.transport, port: sv.port, ...(sv.app !== undefined ? { app: sv.app } : {}) })),
-    flags: flagsOf(facts),
-  };
+  // The device's own software and services lists: the matcher reads their names, versions, ports and
+  // protocols only (and keeps none of them in what it returns).
+  const subject: VulnSubject = { software: device.software, services: device.services, flags: flagsOf(facts) };
+  if (device.vendor !== undefined) subject.vendor = device.vendor.value;
+  if (device.model !== undefined) subject.model = device.model.value;
+  if (device.os !== undefined) subject.os = { label: device.os.value, releases };
   const vulnerabilities = vulnerabilitiesOf(subject, k.advisories);
   // Each kind of serious leak is a way in; version banners alone count once.
-  const serious = [...new Set(found.filter((l) => l.severity !== 'info' && l.severity !== 'low').map((l) => l.title))];
-  const riskLeaks = found.some((l) => l.severity === 'low') ? [...serious, 'version banners'] : serious;
+  let riskLeaks: string[] = [];
+  if (found.length > 0) {
+    const serious = [...new Set(found.filter((l) => l.severity !== 'info' && l.severity !== 'low').map((l) => l.title))];
+    riskLeaks = found.some((l) => l.severity === 'low') ? [...serious, 'version banners'] : serious;
+  }
   const risk = assessRisk(device, { vulnerabilities, lifecycle, leaks: riskLeaks });
-  return { ...device, lifecycle, leaks, vulnerabilities, risk };
+  // The identified device becomes the assessed one (it is this function's own new object): no copy.
+  const assessed = device as AssessedDevice;
+  assessed.lifecycle = lifecycle;
+  assessed.leaks = leaks;
+  assessed.vulnerabilities = vulnerabilities;
+  assessed.risk = risk;
+  return assessed;
 }
 
 export function assessInventory(all: readonly DeviceFacts[], k: InventoryKnowledge, at: Date = new Date()): Inventory {
