@@ -6,7 +6,7 @@
 // compiling of the dissectors (see bin/vigil.js). Commands load their modules when they run them
 // (esbuild turns each `await import()` into a lazy initialiser), so `vigil analyze` still does not
 // pay for the server, the simulator or zod it does not use.
-// Then trains the code cache: the sample capture analysed once, V8's compiled code saved.
+// Then indexes the IEEE registry (dist/oui.idx) and trains the code cache: the sample capture analysed once, V8's compiled code saved.
 // Then builds the web dashboard (web/ → web/dist, which `vigil serve` serves at /) with Vite.
 import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
@@ -37,6 +37,11 @@ await build({
 // vm script cannot run one (see bin/vigil.js): packages are loaded with require, or statically.
 const dynamicImport = /\bimport\(\s*["'`][^"'`]+["'`]\s*\)/.exec(readFileSync('dist/vigil.cjs', 'utf8'));
 if (dynamicImport !== null) throw new Error(`build: the bundle keeps ${dynamicImport[0]}, which cannot run in it; load that package with createRequire or a static import`);
+
+// The IEEE registry as a binary index for the vendor lookups (before the training run, which then
+// compiles the lookups that use it). Failing here costs only speed: lookups search the text instead.
+const indexed = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/build-oui-index.ts'], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+if (indexed.status !== 0) process.stderr.write(`build: the IEEE registry index was not written (vendor lookups search the registry instead): ${indexed.stderr.slice(-500)}\n`);
 
 // The training run: the README's sample capture (real third-party traffic of every protocol Vigil
 // dissects) analysed once as `vigil analyze` runs by default (decoding, flows, every dissector, the

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { isLocallyAdministered, ouiRegistriesForTest, ouiLookup } from './oui.ts';
+import { isLocallyAdministered, ouiRegistriesForTest, ouiLookup, registryForIndex, useOuiIndexForTest } from './oui.ts';
+import { buildOuiIndex, organisationOf, OuiIndex } from './oui-index.ts';
 
 test('searching the IEEE registry file answers exactly what parsing it whole answers', () => {
   const { searched, parsed, prefixes, sorted } = ouiRegistriesForTest();
@@ -42,6 +43,50 @@ test('ouiLookup: the most specific block wins, the first line of the text is the
       macs.push(h.replace(/(..)(?=.)/g, '$1:').toLowerCase());
     }
   }
-  for (const mac of macs) assert.deepEqual(ouiLookup(mac), reference(mac), mac);
-  assert.equal(ouiLookup('00:1b:2c:00:00:01')?.block, 'MA-L');
+  // Both ways a lookup can go: the index the build made, and the search of the registry's text.
+  const { entries, source } = registryForIndex();
+  for (const idx of [OuiIndex.from(buildOuiIndex(entries, source), source), null]) {
+    useOuiIndexForTest(idx);
+    for (const mac of macs) assert.deepEqual(ouiLookup(mac), reference(mac), mac);
+    assert.equal(ouiLookup('00:1b:2c:00:00:01')?.block, 'MA-L');
+  }
+  useOuiIndexForTest(undefined);
+});
+
+test('the binary index answers every prefix as the registry text does, and is not used when stale or damaged', () => {
+  const { parsed, prefixes } = ouiRegistriesForTest();
+  const { entries, source } = registryForIndex();
+  const bytes = buildOuiIndex(entries, source);
+  const idx = OuiIndex.from(bytes, source);
+  assert.ok(idx !== undefined);
+  assert.equal(idx.entries, prefixes.length);
+  // Reference: the most specific listed prefix of a MAC's digits, over the parsed registry.
+  const reference = (hex12: string) => {
+    for (const [digits, block] of [[9, 'MA-S'], [7, 'MA-M'], [6, 'MA-L']] as const) {
+      const text = parsed(hex12.slice(0, digits));
+      if (text !== undefined) return { organisation: organisationOf(text), digits, block };
+    }
+    return undefined;
+  };
+  for (const hex of prefixes) {
+    for (const d of [-1, 0, 1]) {
+      const n = Number.parseInt(hex, 16) + d;
+      if (n < 0 || n >= 16 ** hex.length) continue;
+      const h = (n.toString(16).toUpperCase().padStart(hex.length, '0') + '0F0F0F').slice(0, 12);
+      assert.deepEqual(idx.lookup(h), reference(h), h);
+    }
+  }
+  assert.equal(idx.lookup('FFFFFFFFFFFF'), reference('FFFFFFFFFFFF'));
+  // Made from another registry file (oui-data updated since the build): not used.
+  assert.equal(OuiIndex.from(bytes, { ...source, mtimeMs: source.mtimeMs + 1 }), undefined);
+  assert.equal(OuiIndex.from(bytes, { ...source, size: source.size + 1 }), undefined);
+  // Damaged: truncated anywhere, or not an index at all.
+  for (const cut of [0, 10, 47, 48, 1000, bytes.length - 1]) assert.equal(OuiIndex.from(bytes.subarray(0, cut), source), undefined, `cut at ${cut}`);
+  assert.equal(OuiIndex.from(Buffer.from('{"000000": "XEROX"}'), source), undefined);
+  // Read from a file at an odd offset into its buffer: still aligned for its typed arrays.
+  const odd = new Uint8Array(bytes.length + 1);
+  odd.set(bytes, 1);
+  assert.deepEqual(OuiIndex.from(odd.subarray(1), source)?.lookup('001B2C000001'), reference('001B2C000001'));
+  assert.equal(OuiIndex.sourcePath(bytes), source.path);
+  assert.equal(OuiIndex.open('/nonexistent/oui.idx', () => source), undefined);
 });
