@@ -7,7 +7,8 @@ import { ALL_DISSECTORS, synDissectors } from '../protocols/index.ts';
 import { runSensor, type RunResult } from '../sensor/run.ts';
 import type { Sensor, SensorOptions } from '../sensor/sensor.ts';
 import { InventoryBuilder } from '../inventory/builder.ts';
-import { assessInventory, type AssessedDevice, type Inventory } from '../inventory/inventory.ts';
+import { assessInventory, inventoryAttributes, type AssessedDevice, type Inventory } from '../inventory/inventory.ts';
+import { deviceProfiles } from '../knowledge/device-profiles.ts';
 import { loadKnowledge } from '../knowledge/index.ts';
 import { ReconLedger, detectRecon, type ReconFinding } from '../assess/recon.ts';
 import { BaselineLedger, detectBaselineDeviations, LEARN_SECONDS, type BaselineAlert } from '../behavior/baseline.ts';
@@ -47,7 +48,8 @@ export interface AnalyseOptions {
  * file, or every checkpoint of a live capture.
  */
 export class AnalysisState {
-  readonly builder = new InventoryBuilder();
+  /** Keeps the facts the assessment reads, no others (inventoryAttributes). */
+  readonly builder = new InventoryBuilder({}, inventoryAttributes(deviceProfiles().attributesRead()));
   readonly recon = new ReconLedger();
   readonly baseline: BaselineLedger;
   /** Only the server keeps traffic summaries (for device pages); `vigil analyze` has no use for them. */

@@ -152,8 +152,13 @@ export class InventoryBuilder {
   droppedEndpoints = 0;
   private readonly limits: InventoryLimits;
 
-  constructor(limits: Partial<InventoryLimits> = {}) {
+  /** Attributes whose values are kept as facts (undefined: all); the others are counted, not kept. */
+  private readonly keep: ReadonlySet<string> | undefined;
+
+  /** `keep`: the attributes whose values the assessment reads (inventoryAttributes()); default all. */
+  constructor(limits: Partial<InventoryLimits> = {}, keep?: ReadonlySet<string>) {
     this.limits = { ...DEFAULT_LIMITS, ...limits };
+    this.keep = keep;
   }
 
   get endpointCount(): number {
@@ -204,6 +209,7 @@ export class InventoryBuilder {
     e.observations++;
     // Request lines and status codes are events (the reconnaissance ledger counts them), not identity.
     if (o.attribute === 'http.request' || o.attribute === 'http.status') return;
+    if (this.keep !== undefined && !this.keep.has(o.attribute)) return;
     e.facts ??= new Map();
     const values = e.facts.get(o.attribute);
     if (values === undefined) {
@@ -493,7 +499,7 @@ function isLocalMac(mac: string): boolean {
 }
 
 /** Names a device gives itself: the same one on two randomised MACs is the same phone or laptop. */
-const SELF_NAMES = ['dhcp.hostname', 'dhcp.client_id', 'mdns.hostname'];
+export const SELF_NAMES = ['dhcp.hostname', 'dhcp.client_id', 'mdns.hostname'];
 
 /**
  * Phones and laptops randomise their MAC (locally administered addresses) per network or per day;

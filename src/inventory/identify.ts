@@ -42,6 +42,35 @@ const HOSTNAME_ATTRIBUTES = [
   'dns.hostname',
 ];
 
+/** Login and service banners, and the FTP SYST answer: what they say about the OS. */
+const BANNER_OS_ATTRIBUTES = ['telnet.banner', 'ftp.banner', 'smtp.banner', 'ftp.system'];
+/** Banners that name the server software. */
+const BANNER_SOFTWARE_ATTRIBUTES = ['ftp.banner', 'smtp.banner', 'telnet.banner'];
+/** Headers that name web server software and frameworks ("Apache/2.4.41 (Ubuntu) PHP/7.4.3"). */
+const SERVER_SOFTWARE_ATTRIBUTES = ['http.server', 'http.x_powered_by', 'ssdp.server', 'http.x_generator'];
+const USER_AGENT_ATTRIBUTES = ['http.user_agent', 'ssdp.user_agent'];
+const DICOM_NODE_ATTRIBUTES = ['dicom.calling_ae', 'dicom.called_ae', 'dicom.implementation_class_uid'];
+
+/**
+ * Every observation attribute identify reads itself (device profiles read theirs: DeviceProfiles
+ * .attributesRead). A value of an attribute in neither list can change no claim: the inventory need not keep it.
+ */
+export const IDENTIFY_ATTRIBUTES: readonly string[] = [
+  ...HOSTNAME_ATTRIBUTES,
+  'os',
+  'smb.native_os',
+  ...USER_AGENT_ATTRIBUTES,
+  ...BANNER_OS_ATTRIBUTES,
+  ...BANNER_SOFTWARE_ATTRIBUTES,
+  ...SERVER_SOFTWARE_ATTRIBUTES,
+  'http.x_aspnet_version',
+  'http.x_aspnetmvc_version',
+  'smb.native_lanman',
+  'dicom.implementation_version',
+  'hl7.sending_application',
+  ...DICOM_NODE_ATTRIBUTES,
+];
+
 /**
  * How far each protocol's OS statement can be trusted, 0..1, multiplied by the dissector's own
  * confidence. NTLMSSP and SMB carry the OS's version from the OS itself; SNMP sysDescr is written
@@ -302,7 +331,7 @@ function genericDicomSender(matches: ProfileMatch[]): ProfileMatch[] {
 
 function clinicalProtocolType(d: DeviceFacts): { type: Claim; category: Claim<Category> } | undefined {
   if (d.facts.size === 0) return undefined;
-  const dicom = [...facts(d, 'dicom.calling_ae'), ...facts(d, 'dicom.called_ae'), ...facts(d, 'dicom.implementation_class_uid')];
+  const dicom = DICOM_NODE_ATTRIBUTES.flatMap((a) => facts(d, a));
   if (dicom.length > 0) {
     const rule = 'speaks DICOM (no profile names its vendor or modality)';
     // The category is a hint: a DICOM node may be a modality, an archive, a viewer or a RIS.
@@ -372,7 +401,7 @@ function identifyOs(d: DeviceFacts, k: IdentifyKnowledge): OsClaim | undefined {
   };
   for (const v of facts(d, 'os')) add(v.value, v.confidence, v.protocol, v.evidence);
   for (const v of facts(d, 'smb.native_os')) add(v.value, v.confidence, 'smb', v.evidence);
-  for (const v of [...facts(d, 'http.user_agent'), ...facts(d, 'ssdp.user_agent')]) {
+  for (const v of USER_AGENT_ATTRIBUTES.flatMap((a) => facts(d, a))) {
     const os = osFromUserAgent(v.value);
     if (os !== undefined) add(os, v.confidence, 'http', v.evidence);
   }
@@ -380,7 +409,7 @@ function identifyOs(d: DeviceFacts, k: IdentifyKnowledge): OsClaim | undefined {
     const os = osFromServerHeader(v.value);
     if (os !== undefined) add(os, v.confidence, 'http', v.evidence);
   }
-  for (const a of ['telnet.banner', 'ftp.banner', 'smtp.banner', 'ftp.system']) {
+  for (const a of BANNER_OS_ATTRIBUTES) {
     for (const v of facts(d, a)) {
       const os = osFromBanner(v.value);
       if (os !== undefined) add(os, v.confidence, 'banner', v.evidence);
@@ -444,7 +473,7 @@ function softwareOf(d: DeviceFacts): Software[] {
     if (version !== undefined) s.version = version;
     out.push(s);
   };
-  for (const a of ['http.server', 'http.x_powered_by', 'ssdp.server', 'http.x_generator']) {
+  for (const a of SERVER_SOFTWARE_ATTRIBUTES) {
     for (const v of facts(d, a)) for (const t of productTokens(v.value)) push(t.name, t.version, v.evidence[0]);
   }
   for (const v of facts(d, 'http.x_aspnet_version')) push('ASP.NET', v.value, v.evidence[0]);
@@ -455,7 +484,7 @@ function softwareOf(d: DeviceFacts): Software[] {
     push(t.name, t.version, v.evidence[0]);
   }
   for (const v of facts(d, 'hl7.sending_application')) push(v.value, undefined, v.evidence[0]);
-  for (const a of ['ftp.banner', 'smtp.banner', 'telnet.banner']) {
+  for (const a of BANNER_SOFTWARE_ATTRIBUTES) {
     for (const v of facts(d, a)) {
       const t = bannerSoftware(v.value);
       if (t !== undefined) push(t.name, t.version, v.evidence[0]);

@@ -9,11 +9,11 @@ import { eolForecast, lifecycleStatus, standardForecastDates, type ForecastPoint
 import { assessRisk, type RiskScore } from '../assess/risk.ts';
 import { matchVulnerabilities, type VulnMatch, type VulnSubject } from '../assess/vulnerabilities.ts';
 import type { Advisories } from '../knowledge/advisories.ts';
-import { detectLeaks, leakSoftware } from '../assess/leaks.ts';
+import { detectLeaks, leakAttributes, leakSoftware } from '../assess/leaks.ts';
 import { SEVERITIES, type LeakFinding, type Severity } from '../assess/finding.ts';
-import type { DeviceFacts } from './builder.ts';
+import { SELF_NAMES, type DeviceFacts } from './builder.ts';
 import { CATEGORIES, type Category, type Device, type OsRelease } from './device.ts';
-import { identify, type IdentifyKnowledge } from './identify.ts';
+import { IDENTIFY_ATTRIBUTES, identify, type IdentifyKnowledge } from './identify.ts';
 
 export interface InventoryKnowledge extends IdentifyKnowledge {
   advisories: Advisories;
@@ -46,6 +46,21 @@ export interface InventorySummary {
 export interface Inventory {
   devices: AssessedDevice[];
   summary: InventorySummary;
+}
+
+/** The attributes flagsOf reads. */
+const FLAG_ATTRIBUTES = ['smb.smb1', 'smb.ms17_010', 'smb.doublepulsar', 'smb.compression', 'http.server'];
+
+/**
+ * Every observation attribute the assessment reads: identify's own, the device profiles', the leak
+ * patterns', the vulnerability flags' and the builder's (the names that join randomised MACs). The
+ * pipeline's builder keeps facts of these only: a DNS answer or a TLS cipher suite changes no claim,
+ * and what no claim needs is not kept (nor its evidence, which may name people or places).
+ * `profileAttributes`: those the device profiles in use read (DeviceProfiles.attributesRead); they
+ * and the leak patterns are what they are when the builder is made (imported advisories add none).
+ */
+export function inventoryAttributes(profileAttributes: Iterable<string>): Set<string> {
+  return new Set([...IDENTIFY_ATTRIBUTES, ...profileAttributes, ...leakAttributes(), ...FLAG_ATTRIBUTES, ...SELF_NAMES]);
 }
 
 /** Observation-level facts the vulnerability matcher takes as confirmation (or as a condition). */

@@ -225,6 +225,11 @@ export class DeviceProfiles {
     return (shared ??= new DeviceProfiles(loadDeviceProfileData()));
   }
 
+  /** The observation attributes some condition reads, directly or through a pseudo-attribute. */
+  attributesRead(): string[] {
+    return [...this.read];
+  }
+
   /** Attributes (and pseudo-attributes) some profile has a condition on. */
   attributes(): string[] {
     return [...this.index.keys()].sort();
