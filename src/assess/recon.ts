@@ -50,17 +50,40 @@ interface Bucket {
   errors: number;
 }
 
+/** What a pair's error answers left; made at its first (most pairs never have one). */
+interface PairErrors {
+  kinds: Set<string>;
+  examples: string[];
+  requests: Set<string>;
+  /** When the errors came: the first 64 (and `last`), for the finding's time span. */
+  times: number[];
+  last: number;
+}
+
+/**
+ * One (client, server) pair. Most pairs live in one five-minute bucket and never see an error: the
+ * first bucket's counts are fields of the pair, the others a map made when a second bucket comes,
+ * and the error details an object made at the first error (a capture has hundreds of thousands of
+ * pairs; each object less is one the collector does not copy).
+ */
 interface Pair {
   client: string;
   clientMac?: string;
   server: string;
-  buckets: Map<number, Bucket>;
-  kinds: Set<string>;
-  examples: string[];
-  errorRequests: Set<string>;
-  errorTimes: number[];
-  lastError: number;
+  bucket: number;
+  flows: number;
+  errors: number;
+  more: Map<number, Bucket> | undefined;
+  err: PairErrors | undefined;
 }
+
+/** A pair's counts, bucket by bucket. */
+function* bucketsOf(pair: Pair): Iterable<[number, Bucket]> {
+  yield [pair.bucket, pair];
+  if (pair.more !== undefined) yield* pair.more;
+}
+
+const NO_STRINGS: ReadonlySet<string> = new Set();
 
 export interface ReconLimits {
   /** Flows with an error answer waiting for their flow record. */
@@ -128,31 +151,54 @@ export class ReconLedger {
     add(sb, bucket, p?.errors ?? 0);
     let byServer = this.pairsByClient.get(f.clientIp);
     let pair = byServer?.get(server);
+    const errors = p?.errors ?? 0;
     if (pair === undefined) {
       if (this.pairs.length >= this.limits.pairs) {
         this.droppedPairs++;
         return;
       }
-      pair = { client: f.clientIp, server, buckets: new Map(), kinds: new Set(), examples: [], errorRequests: new Set(), errorTimes: [], lastError: -Infinity };
+      pair = { client: f.clientIp, server, bucket, flows: 0, errors: 0, more: undefined, err: undefined };
       if (f.clientMac !== undefined) pair.clientMac = f.clientMac;
       if (byServer === undefined) this.pairsByClient.set(f.clientIp, (byServer = new Map()));
       byServer.set(server, pair);
       this.pairs.push(pair);
     }
-    add(pair.buckets, bucket, p?.errors ?? 0);
+    if (bucket === pair.bucket) {
+      pair.flows++;
+      pair.errors += errors;
+    } else add((pair.more ??= new Map()), bucket, errors);
     if (p !== undefined) {
-      for (const k of p.kinds) if (pair.kinds.size < 6) pair.kinds.add(k);
-      if (request !== undefined && pair.examples.length < this.limits.examples && !pair.examples.includes(request)) pair.examples.push(request);
-      if (request !== undefined && pair.errorRequests.size < 16) pair.errorRequests.add(request);
-      // When the errors came (the first 64, and the last), for the finding's time span.
-      if (pair.errorTimes.length < 64) pair.errorTimes.push(f.start);
-      if (f.start > pair.lastError) pair.lastError = f.start;
+      const e = (pair.err ??= { kinds: new Set(), examples: [], requests: new Set(), times: [], last: -Infinity });
+      for (const k of p.kinds) if (e.kinds.size < 6) e.kinds.add(k);
+      if (request !== undefined && e.examples.length < this.limits.examples && !e.examples.includes(request)) e.examples.push(request);
+      if (request !== undefined && e.requests.size < 16) e.requests.add(request);
+      if (e.times.length < 64) e.times.push(f.start);
+      if (f.start > e.last) e.last = f.start;
     }
   }
 
   /** The pairs and servers, for the detector. */
-  view(): { servers: ReadonlyMap<string, ReadonlyMap<number, Bucket>>; pairs: Iterable<{ client: string; clientMac?: string; server: string; buckets: ReadonlyMap<number, Bucket>; kinds: ReadonlySet<string>; examples: readonly string[]; errorRequests: ReadonlySet<string>; errorTimes: readonly number[]; lastError: number }> } {
-    return { servers: this.servers, pairs: this.pairs };
+  view(): { servers: ReadonlyMap<string, ReadonlyMap<number, Bucket>>; pairs: Iterable<{ client: string; clientMac?: string; server: string; buckets: Iterable<[number, Bucket]>; kinds: ReadonlySet<string>; examples: readonly string[]; errorRequests: ReadonlySet<string>; errorTimes: readonly number[]; lastError: number }> } {
+    const pairs = this.pairs;
+    return {
+      servers: this.servers,
+      pairs: (function* () {
+        for (const p of pairs) {
+          const e = p.err;
+          yield {
+            client: p.client,
+            ...(p.clientMac !== undefined ? { clientMac: p.clientMac } : {}),
+            server: p.server,
+            buckets: bucketsOf(p),
+            kinds: e?.kinds ?? NO_STRINGS,
+            examples: e?.examples ?? [],
+            errorRequests: e?.requests ?? NO_STRINGS,
+            errorTimes: e?.times ?? [],
+            lastError: e?.last ?? -Infinity,
+          };
+        }
+      })(),
+    };
   }
 }
 

@@ -46,14 +46,23 @@ export function isIpv4(ip: string): boolean {
   return ipv4ToNumber(ip) !== undefined;
 }
 
+/** An IPv4 address (as ipv4ToNumber reads it) that is private, loopback, link-local or CGNAT. */
+export function isInternalIpv4(n: number): boolean {
+  const a = Math.floor(n / 0x1000000);
+  const b = Math.floor(n / 0x10000) & 0xff;
+  return a === 10 || a === 127 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254) || (a === 100 && b >= 64 && b <= 127);
+}
+
+/** An IPv4 address (as ipv4ToNumber reads it) that names one host: not unspecified, broadcast or multicast. */
+export function isUnicastIpv4(n: number): boolean {
+  const a = Math.floor(n / 0x1000000);
+  return n !== 0 && n !== 0xffffffff && !(a >= 224 && a <= 239) && a !== 0;
+}
+
 /** Private, loopback, link-local, CGNAT (IPv4); unique-local, link-local, loopback (IPv6): not the Internet. */
 export function isInternalIp(ip: string): boolean {
   const n = ipv4ToNumber(ip);
-  if (n !== undefined) {
-    const a = Math.floor(n / 0x1000000);
-    const b = Math.floor(n / 0x10000) & 0xff;
-    return a === 10 || a === 127 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254) || (a === 100 && b >= 64 && b <= 127);
-  }
+  if (n !== undefined) return isInternalIpv4(n);
   const l = ip.toLowerCase();
   if (l.startsWith('::ffff:')) return isInternalIp(l.slice(7));
   return l === '::1' || /^f[cd][0-9a-f]{0,2}:/.test(l) || /^fe[89ab][0-9a-f]?:/.test(l);
@@ -62,10 +71,7 @@ export function isInternalIp(ip: string): boolean {
 /** Addresses that never name one device: unspecified, broadcast, multicast. */
 export function isUnicastIp(ip: string): boolean {
   const n = ipv4ToNumber(ip);
-  if (n !== undefined) {
-    const a = Math.floor(n / 0x1000000);
-    return n !== 0 && n !== 0xffffffff && !(a >= 224 && a <= 239) && a !== 0;
-  }
+  if (n !== undefined) return isUnicastIpv4(n);
   const l = ip.toLowerCase();
   return l !== '::' && !l.startsWith('ff');
 }

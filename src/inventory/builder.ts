@@ -16,7 +16,7 @@
  */
 import type { FlowRecord } from '../flow/flow.ts';
 import type { Observation } from '../protocols/observation.ts';
-import { isInternalIp, isIpv4, isUnicastIp } from './address.ts';
+import { ipv4ToNumber, isInternalIp, isInternalIpv4, isIpv4, isUnicastIp, isUnicastIpv4 } from './address.ts';
 import type { Evidence, Service } from './device.ts';
 
 /** One value of one attribute of one endpoint, with how strongly and how often it was said. */
@@ -109,17 +109,24 @@ function ipKey(vlan: number | undefined, ip: string): string {
   return `${vlan ?? 0}|${ip}`;
 }
 
-/** Address classes, memoised: the flow table hands over the same address strings again and again. */
+/** Address classes: bits of what addressClass says. */
 const UNICAST = 1;
 const INTERNAL = 2;
 const IPV4 = 4;
-const addressClasses = new Map<string, number>();
+/** IPv6 classes, memoised (the text forms vary, and reading them takes regexes). */
+const ipv6Classes = new Map<string, number>();
+/**
+ * What an address is, for every address of every flow and observation: an IPv4 dotted quad is read
+ * straight from its digits (cheaper than looking it up in a table of a few hundred thousand).
+ */
 function addressClass(ip: string): number {
-  let c = addressClasses.get(ip);
+  const n = ipv4ToNumber(ip);
+  if (n !== undefined) return IPV4 | (isUnicastIpv4(n) ? UNICAST : 0) | (isInternalIpv4(n) ? INTERNAL : 0);
+  let c = ipv6Classes.get(ip);
   if (c === undefined) {
     c = (isUnicastIp(ip) ? UNICAST : 0) | (isInternalIp(ip) ? INTERNAL : 0) | (isIpv4(ip) ? IPV4 : 0);
-    if (addressClasses.size >= 200_000) addressClasses.clear();
-    addressClasses.set(ip, c);
+    if (ipv6Classes.size >= 100_000) ipv6Classes.clear();
+    ipv6Classes.set(ip, c);
   }
   return c;
 }
