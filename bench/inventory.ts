@@ -64,9 +64,12 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)] as number;
 }
 
-console.log(`\nInventory cost on top of the sensor (core ${CPU}, whole command, median of ${RUNS})\n`);
-console.log('| capture | packets | sensor only | + inventory | inventory costs | + inventory + behaviour (default) | whole analysis costs | CPU: sensor only | CPU: + inventory | inventory costs (CPU) | CPU: default | whole analysis costs (CPU) | devices |');
-console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+// The goal, in the issue's words: building the inventory costs < 20% of the sensor's packets/s — with
+// it, the sensor keeps at least 80% of its packets/s (the time grows by less than a quarter).
+const cost = (withIt: number, without: number) => `${((1 - without / withIt) * 100).toFixed(1)}%`;
+console.log(`\nWhole commands: the sensor's packets/s with the inventory and without (core ${CPU}, median of ${RUNS}, interleaved)\n`);
+console.log('| capture | packets | sensor only | + inventory (--no-behaviour) | inventory costs (packets/s) | default (+ behaviour) | whole analysis costs (packets/s) | same in CPU: inventory | same in CPU: whole analysis | devices |');
+console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const file of files) {
   const packets = packetsIn(file);
   const bare: number[] = [];
@@ -93,44 +96,52 @@ for (const file of files) {
   const b = median(bare);
   const n = median(inv);
   const f = median(full);
-  const bc = median(bareCpu);
-  const nc = median(invCpu);
-  const fc = median(fullCpu);
-  const pct = (x: number, base: number) => `${(((x - base) / base) * 100).toFixed(1)}%`;
+  const rate = (sec: number) => `${sec.toFixed(2)} s (${fmtRate(packets / sec)})`;
   console.log(
-    `| ${file.split('/').pop()} | ${packets.toLocaleString('en')} | ${b.toFixed(2)} s | ${n.toFixed(2)} s | ${pct(n, b)} | ${f.toFixed(2)} s | ${pct(f, b)} | ${bc.toFixed(2)} s | ${nc.toFixed(2)} s | ${pct(nc, bc)} | ${fc.toFixed(2)} s | ${pct(fc, bc)} | ${devices} |`,
+    `| ${file.split('/').pop()} | ${packets.toLocaleString('en')} | ${rate(b)} | ${rate(n)} | ${cost(n, b)} | ${rate(f)} | ${cost(f, b)} | ${cost(median(invCpu), median(bareCpu))} | ${cost(median(fullCpu), median(bareCpu))} | ${devices} |`,
   );
 }
 
-// ---- in process: the streaming cost (per flow and observation) apart from the one-off costs ---------
-// CPU seconds of this process (every thread), median of RUNS, one process for all: the sensor alone,
-// with the inventory builder, and with the whole analysis pipeline (builder, reconnaissance ledger,
-// behaviour baseline and online model) — what `vigil analyze` runs by default.
-console.log('\nIn process, the same captures: streaming cost and one-off costs (CPU seconds, median of ' + RUNS + ')\n');
-console.log('| capture | sensor alone | + inventory builder | builder streaming cost | + whole pipeline | pipeline streaming cost | knowledge load (once) | devices grouped + assessed (once per report) |');
+// ---- in process: the sensor's packets/s while the inventory is built, and the one-off report -------
+// As `vigil serve` and `vigil capture` run: one long-running process reading the capture again and
+// again, each pass through a new sensor — alone, or feeding a new analysis pipeline without the
+// behaviour detectors (the inventory builder and the reconnaissance ledger, what `vigil analyze
+// --no-behaviour` feeds). Passes alternate, so drift of the machine hits both alike; the first round
+// (compiling, warming up) is left out; CPU seconds of this process, median of the rest. The report
+// (devices grouped, identified and assessed) is a one-off per capture or checkpoint, not per packet:
+// timed apart, cold (the first in this process, as in a `vigil analyze`) and warm.
+const PASSES = Math.max(6, RUNS * 3);
+const WARMUP = Math.ceil(PASSES / 3);
+console.log(`\nIn a long-running process: packets/s while the inventory is built (CPU, median of the last ${PASSES - WARMUP} of ${PASSES} passes each, interleaved), and the report\n`);
+console.log('| capture | sensor alone | sensor + inventory | inventory costs (packets/s) | knowledge load (once) | report, cold (first) | report, warm | devices |');
 console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
 for (const file of files) {
+  const packets = packetsIn(file);
   const bare: number[] = [];
-  const withBuilder: number[] = [];
-  const withPipeline: number[] = [];
-  let builder: InventoryBuilder | undefined;
-  for (let i = 0; i < RUNS; i++) {
-    bare.push(await cpuSeconds(async () => runSensor(await fileSource(file), { dissectors: ALL_DISSECTORS, synDissectors: synDissectors(), onObservation: () => {} })));
-    const b = new InventoryBuilder();
-    withBuilder.push(await cpuSeconds(async () => runSensor(await fileSource(file), { dissectors: ALL_DISSECTORS, synDissectors: synDissectors(), onObservation: (o) => b.addObservation(o), onFlow: (f) => b.addFlow(f) })));
-    builder = b;
-    const state = new AnalysisState();
-    withPipeline.push(await cpuSeconds(async () => runSensor(await fileSource(file), state.sensorOptions())));
+  const withInventory: number[] = [];
+  let state: AnalysisState | undefined;
+  for (let i = 0; i < PASSES; i++) {
+    const b = await cpuSeconds(async () => runSensor(await fileSource(file), { dissectors: ALL_DISSECTORS, synDissectors: synDissectors(), onObservation: () => {} }));
+    const s = new AnalysisState({ behaviour: false });
+    const w = await cpuSeconds(async () => runSensor(await fileSource(file), s.sensorOptions()));
+    state = s;
+    if (i < WARMUP) continue;
+    bare.push(b);
+    withInventory.push(w);
   }
   const loadSeconds = knowledgeLoadSeconds();
   const k = await loadKnowledge({ knowledgeDir: null });
-  // The first assessment in this process, as in a `vigil analyze` (memoised results are per knowledge base and value).
-  const assessSeconds = await cpuSeconds(() => assessInventory((builder as InventoryBuilder).devices(), k));
-  const a = median(bare);
-  const w = median(withBuilder);
-  const p = median(withPipeline);
-  const pct = (x: number) => `${(((x - a) / a) * 100).toFixed(1)}%`;
-  console.log(`| ${file.split('/').pop()} | ${a.toFixed(2)} s | ${w.toFixed(2)} s | ${pct(w)} | ${p.toFixed(2)} s | ${pct(p)} | ${loadSeconds.toFixed(3)} s | ${assessSeconds.toFixed(2)} s |`);
+  const builder = (state as AnalysisState).builder;
+  // The first report in this process (memoised results are per knowledge base and value), then another.
+  const cold = await cpuSeconds(() => assessInventory(builder.devices(), k));
+  const warm = await cpuSeconds(() => assessInventory(builder.devices(), k));
+  const a = packets / median(bare);
+  const w = packets / median(withInventory);
+  console.log(`| ${file.split('/').pop()} | ${fmtRate(a)} | ${fmtRate(w)} | ${(((a - w) / a) * 100).toFixed(1)}% | ${loadSeconds.toFixed(3)} s | ${cold.toFixed(2)} s | ${warm.toFixed(2)} s | ${builder.devices().length.toLocaleString('en')} |`);
+}
+
+function fmtRate(pps: number): string {
+  return `${Math.round(pps / 1000).toLocaleString('en')} k pkt/s`;
 }
 
 /**
