@@ -494,10 +494,20 @@ function emptyCount(): ForecastCount {
 
 /** For each date, how many devices (overall and per category) are on an end-of-life OS. */
 export function eolForecast(devices: readonly { category: Category; releases: readonly OsRelease[] }[], dates: readonly Date[]): ForecastPoint[] {
-  return eolForecastOfEnds(
-    devices.map((d) => ({ category: d.category, end: allEolAt(d.releases), count: 1 })),
-    dates,
-  );
+  // Thousands of devices run a few dozen releases: counted by (category, end) first, each date then
+  // reads a few dozen counts. Devices stating the same OS share one releases list (its end worked out once).
+  const endOf = new Map<readonly OsRelease[], number | undefined>();
+  const counts = new Map<string, { category: Category; end: number | undefined; count: number }>();
+  for (const d of devices) {
+    let end: number | undefined;
+    if (endOf.has(d.releases)) end = endOf.get(d.releases);
+    else endOf.set(d.releases, (end = allEolAt(d.releases)));
+    const key = `${d.category} ${end ?? ''}`;
+    const c = counts.get(key);
+    if (c === undefined) counts.set(key, { category: d.category, end, count: 1 });
+    else c.count++;
+  }
+  return eolForecastOfEnds([...counts.values()], dates);
 }
 
 /** The forecast from devices already reduced to when their OS ends (`allEolAt`), `count` devices each: what a store can aggregate. */

@@ -78,10 +78,13 @@ export function assessRisk(device: Device, inputs: RiskInputs): RiskScore {
     factors.push({ kind, text, weight: r2(e) });
   };
   // Strongest few vulnerabilities only: a hundred CVEs of one product are one way in, not a hundred.
-  const vulns = [...inputs.vulnerabilities]
-    .map((v) => ({ v, e: v.kev ? (v.ransomware ? 0.95 : 0.9) * v.confidence : ((v.cvss ?? 5) / 10) * 0.8 * v.confidence }))
-    .sort((a, b) => b.e - a.e)
-    .slice(0, 5);
+  const vulns =
+    inputs.vulnerabilities.length === 0
+      ? []
+      : inputs.vulnerabilities
+          .map((v) => ({ v, e: v.kev ? (v.ransomware ? 0.95 : 0.9) * v.confidence : ((v.cvss ?? 5) / 10) * 0.8 * v.confidence }))
+          .sort((a, b) => b.e - a.e)
+          .slice(0, 5);
   for (const { v, e } of vulns) way('vulnerability', `${v.id}: ${v.title}${v.kev ? ' — known to be exploited (CISA KEV)' : ''}${v.ransomware ? ', used by ransomware' : ''}`, e);
   const lc = inputs.lifecycle;
   // An end of life read from a guess (a p0f signature) counts for less than one the OS stated itself.

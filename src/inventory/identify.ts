@@ -50,26 +50,21 @@ const BANNER_SOFTWARE_ATTRIBUTES = ['ftp.banner', 'smtp.banner', 'telnet.banner'
 const SERVER_SOFTWARE_ATTRIBUTES = ['http.server', 'http.x_powered_by', 'ssdp.server', 'http.x_generator'];
 const USER_AGENT_ATTRIBUTES = ['http.user_agent', 'ssdp.user_agent'];
 const DICOM_NODE_ATTRIBUTES = ['dicom.calling_ae', 'dicom.called_ae', 'dicom.implementation_class_uid'];
+/** What identifyOs reads. */
+const OS_ATTRIBUTES = ['os', 'smb.native_os', ...USER_AGENT_ATTRIBUTES, 'http.server', ...BANNER_OS_ATTRIBUTES];
+/** What softwareOf reads. */
+const SOFTWARE_ATTRIBUTES = [...SERVER_SOFTWARE_ATTRIBUTES, 'http.x_aspnet_version', 'http.x_aspnetmvc_version', 'smb.native_lanman', 'dicom.implementation_version', 'hl7.sending_application', ...BANNER_SOFTWARE_ATTRIBUTES];
 
 /**
  * Every observation attribute identify reads itself (device profiles read theirs: DeviceProfiles
  * .attributesRead). A value of an attribute in neither list can change no claim: the inventory need not keep it.
  */
-export const IDENTIFY_ATTRIBUTES: readonly string[] = [
-  ...HOSTNAME_ATTRIBUTES,
-  'os',
-  'smb.native_os',
-  ...USER_AGENT_ATTRIBUTES,
-  ...BANNER_OS_ATTRIBUTES,
-  ...BANNER_SOFTWARE_ATTRIBUTES,
-  ...SERVER_SOFTWARE_ATTRIBUTES,
-  'http.x_aspnet_version',
-  'http.x_aspnetmvc_version',
-  'smb.native_lanman',
-  'dicom.implementation_version',
-  'hl7.sending_application',
-  ...DICOM_NODE_ATTRIBUTES,
-];
+export const IDENTIFY_ATTRIBUTES: readonly string[] = [...HOSTNAME_ATTRIBUTES, ...OS_ATTRIBUTES, ...SOFTWARE_ATTRIBUTES, ...DICOM_NODE_ATTRIBUTES, 'hl7.sending_application'];
+
+/** Whether the device stated any of these (most devices state few attributes, many none). */
+function statesAny(d: DeviceFacts, attributes: readonly string[]): boolean {
+  return d.facts.size > 0 && attributes.some((a) => d.facts.has(a));
+}
 
 /**
  * How far each protocol's OS statement can be trusted, 0..1, multiplied by the dissector's own
@@ -155,7 +150,9 @@ export function identify(d: DeviceFacts, k: IdentifyKnowledge): Device {
   const hostnames: string[] = [];
   const seenNames = new Set<string>();
   for (const a of d.facts.size > 0 ? HOSTNAME_ATTRIBUTES : []) {
-    for (const v of facts(d, a)) {
+    const values = d.facts.get(a);
+    if (values === undefined) continue;
+    for (const v of values) {
       // NetBIOS names carry a service suffix ("CT03<20>"); DNS names may end in the root dot.
       const name = v.value.replace(/<[0-9a-f]{2}>$/i, '').replace(/\.$/, '').trim();
       const key = name.toLowerCase();
@@ -173,7 +170,9 @@ export function identify(d: DeviceFacts, k: IdentifyKnowledge): Device {
 
   // --- device profiles over every (attribute, value), plus the OUI vendor and the names
   const pairs: { attribute: string; value: string }[] = [];
-  for (const [attribute, values] of d.facts) for (const v of values) pairs.push({ attribute, value: v.value });
+  d.facts.forEach((values, attribute) => {
+    for (const v of values) pairs.push({ attribute, value: v.value });
+  });
   if (oui !== undefined) pairs.push({ attribute: 'oui.vendor', value: oui.organisation });
   for (const h of hostnames) pairs.push({ attribute: 'hostname', value: h });
   const matches = genericDicomSender(k.profiles(pairs));
@@ -311,6 +310,7 @@ function criticalityOf(c: Category): Criticality {
  * SOP-class matches say nothing about a modality, so they give way to one claim that says so.
  */
 function genericDicomSender(matches: ProfileMatch[]): ProfileMatch[] {
+  if (matches.length < 3) return matches;
   const modal = matches.filter((m) => m.attribute === 'dicom.abstract_syntax' && m.modality !== undefined);
   const modalities = [...new Set(modal.map((m) => m.modality as string))];
   if (modalities.length < 3) return matches;
@@ -385,8 +385,8 @@ interface OsCandidate {
 }
 
 function identifyOs(d: DeviceFacts, k: IdentifyKnowledge): OsClaim | undefined {
-  // Many devices (addresses seen only in flows) stated nothing at all.
-  if (d.facts.size === 0) return undefined;
+  // Many devices (addresses seen only in flows) stated nothing about their OS.
+  if (!statesAny(d, OS_ATTRIBUTES)) return undefined;
   const cands: OsCandidate[] = [];
   const add = (text: string, confidence: number, protocol: string, evidence: Evidence[]) => {
     const resolved = k.resolveOs(text);
@@ -462,7 +462,7 @@ function agree(a: ResolvedOs, b: ResolvedOs): boolean {
 /** Software the device announced about itself: servers, toolkits, frameworks. */
 function softwareOf(d: DeviceFacts): Software[] {
   const out: Software[] = [];
-  if (d.facts.size === 0) return out;
+  if (!statesAny(d, SOFTWARE_ATTRIBUTES)) return out;
   const seen = new Set<string>();
   const push = (name: string, version: string | undefined, evidence: Evidence | undefined) => {
     if (evidence === undefined) return;

@@ -181,7 +181,7 @@ export function assessInventory(all: readonly DeviceFacts[], k: InventoryKnowled
   const byCategory = Object.fromEntries(CATEGORIES.map((c) => [c, 0])) as Record<Category, number>;
   for (const d of devices) byCategory[d.category.value]++;
   const forecast = eolForecast(
-    devices.map((d) => ({ category: d.category.value, releases: d.os?.releases ?? [] })),
+    devices.map((d) => ({ category: d.category.value, releases: d.os?.releases ?? NO_RELEASES })),
     standardForecastDates(at),
   );
   return {

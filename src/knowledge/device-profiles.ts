@@ -252,12 +252,15 @@ export class DeviceProfiles {
    */
   matchAll(facts: Iterable<Fact>): ProfileMatch[] {
     const out: ProfileMatch[] = [];
-    const seen = new Set<string>();
+    // Made at the first match: most devices' facts match nothing.
+    let seen: Set<string> | undefined;
     let met: Map<number, Map<number, Fact>> | undefined;
     for (const f of facts) {
       const r = this.lookup(f.attribute, f.value);
+      if (r === EMPTY) continue;
       for (const m of r.matches) {
         const key = `${m.profile}\u0000${m.attribute}\u0000${m.value}`;
+        seen ??= new Set();
         if (seen.has(key)) continue;
         seen.add(key);
         out.push(m);
