@@ -64,29 +64,40 @@ const IPS_PER_MAC = 64;
  * Memory: a capture of many addresses keeps tens of thousands of endpoints, most of them addresses
  * seen only in flows. Their facts and services are made on first use, and lists are made at the
  * size they hold (a list grown by push from empty reserves 16 slots, and most lists hold one or two).
+ * An endpoint is an object literal made in one place (newEndpoint), not a class instance: V8 tracks
+ * the survival of what a literal allocates, and allocates it straight in the old generation once
+ * nearly all of it survives, as endpoints do, instead of copying each one through the young one.
  */
-export class Endpoint {
-  first = Infinity;
-  last = -Infinity;
-  observations = 0;
-  facts: Map<string, FactValue[]> | undefined = undefined;
-  /** Keyed by port, + 65536 for UDP. */
-  services: Map<number, Service> | undefined = undefined;
+export interface Endpoint {
+  first: number;
+  last: number;
+  observations: number;
+  facts: Map<string, FactValue[]> | undefined;
+  /** The services it answered on: one (most servers have one), or a map by port (+ 65536 for UDP) once there are more. */
+  services: Service | Map<number, Service> | undefined;
   /** The addresses it talked with: one (most endpoints have one), or a set once there are more. */
-  peers: string | Set<string> | undefined = undefined;
+  peers: string | Set<string> | undefined;
   /** Peers not kept once the set was full (counted, so the reach stays roughly right). */
-  peersOverflowInternal = 0;
-  peersOverflowExternal = 0;
-  constructor(
-    readonly mac: string | undefined,
-    readonly ip: string | undefined,
-    readonly vlan: number | undefined,
-  ) {}
+  peersOverflowInternal: number;
+  peersOverflowExternal: number;
+  readonly mac: string | undefined;
+  readonly ip: string | undefined;
+  readonly vlan: number | undefined;
+}
 
-  seen(t: number): void {
-    if (t < this.first) this.first = t;
-    if (t > this.last) this.last = t;
-  }
+function newEndpoint(mac: string | undefined, ip: string | undefined, vlan: number | undefined): Endpoint {
+  return { first: Infinity, last: -Infinity, observations: 0, facts: undefined, services: undefined, peers: undefined, peersOverflowInternal: 0, peersOverflowExternal: 0, mac, ip, vlan };
+}
+
+function seen(e: Endpoint, t: number): void {
+  if (t < e.first) e.first = t;
+  if (t > e.last) e.last = t;
+}
+
+/** An endpoint's services, one by one. */
+function servicesOf(e: Endpoint): Iterable<Service> {
+  const s = e.services;
+  return s === undefined ? [] : s instanceof Map ? s.values() : [s];
 }
 
 /** The facts of one device: the endpoints that make it up, merged at read time. */
@@ -175,8 +186,8 @@ export class InventoryBuilder {
   private *allEndpoints(): Iterable<Endpoint> {
     for (const byIp of this.endpoints.values()) {
       for (const slot of byIp.values()) {
-        if (slot instanceof Endpoint) yield slot;
-        else yield* slot.values();
+        if (slot instanceof Map) yield* slot.values();
+        else yield slot;
       }
     }
   }
@@ -189,16 +200,16 @@ export class InventoryBuilder {
     let byIp = this.endpoints.get(vlan ?? 0);
     if (byIp === undefined) this.endpoints.set(vlan ?? 0, (byIp = new Map()));
     const slot = byIp.get(ip ?? '');
-    let e = slot instanceof Endpoint ? (slot.mac === mac ? slot : undefined) : slot?.get(mac ?? '');
+    let e = slot === undefined ? undefined : slot instanceof Map ? slot.get(mac ?? '') : slot.mac === mac ? slot : undefined;
     if (e === undefined) {
       if (this.count >= this.limits.endpoints) {
         this.droppedEndpoints++;
         return undefined;
       }
-      e = new Endpoint(mac, ip, vlan);
+      e = newEndpoint(mac, ip, vlan);
       if (slot === undefined) byIp.set(ip ?? '', e);
-      else if (slot instanceof Endpoint) byIp.set(ip ?? '', new Map([[slot.mac ?? '', slot], [mac ?? '', e]]));
-      else slot.set(mac ?? '', e);
+      else if (slot instanceof Map) slot.set(mac ?? '', e);
+      else byIp.set(ip ?? '', new Map([[slot.mac ?? '', slot], [mac ?? '', e]]));
       this.count++;
       if (mac !== undefined && ip !== undefined) {
         let list = this.macIps.get(mac);
@@ -212,7 +223,7 @@ export class InventoryBuilder {
   addObservation(o: Observation): void {
     const e = this.endpoint(o.mac, o.vlan, o.ip);
     if (e === undefined) return;
-    e.seen(o.time);
+    seen(e, o.time);
     e.observations++;
     // Request lines and status codes are events (the reconnaissance ledger counts them), not identity.
     if (o.attribute === 'http.request' || o.attribute === 'http.status') return;
@@ -256,14 +267,14 @@ export class InventoryBuilder {
     // A destination that never answered (a scanned address, a directed broadcast) is not known to exist.
     const s = f.serverPackets > 0 ? this.endpoint(f.serverMac, f.vlan, f.serverIp, serverClass) : undefined;
     if (c !== undefined) {
-      c.seen(f.start);
-      c.seen(f.end);
+      seen(c, f.start);
+      seen(c, f.end);
       this.peer(c, f.serverIp, serverClass);
     }
     // A server "answered" only if it sent something back: a SYN scan's unanswered ports are not services.
     if (s !== undefined) {
-      s.seen(f.start);
-      s.seen(f.end);
+      seen(s, f.start);
+      seen(s, f.end);
       this.peer(s, f.clientIp, clientClass);
       if (f.proto === 'tcp' || f.proto === 'udp') {
         const tcpAnswered = f.proto !== 'tcp' || f.serverPayloadBytes > 0 || (f.tcpState !== undefined && ANSWERED.has(f.tcpState));
@@ -289,13 +300,23 @@ export class InventoryBuilder {
   }
 
   private service(e: Endpoint, transport: 'tcp' | 'udp', port: number, app: string | undefined): void {
-    const k = transport === 'udp' ? port + 65536 : port;
-    e.services ??= new Map();
-    let sv = e.services.get(k);
-    if (sv === undefined) {
-      if (e.services.size >= this.limits.servicesPerEndpoint) return;
+    const have = e.services;
+    let sv: Service | undefined;
+    if (have === undefined) e.services = sv = { transport, port, flows: 0 };
+    else if (have instanceof Map) {
+      const k = transport === 'udp' ? port + 65536 : port;
+      sv = have.get(k);
+      if (sv === undefined) {
+        if (have.size >= this.limits.servicesPerEndpoint) return;
+        have.set(k, (sv = { transport, port, flows: 0 }));
+      }
+    } else if (have.port === port && have.transport === transport) sv = have;
+    else {
       sv = { transport, port, flows: 0 };
-      e.services.set(k, sv);
+      e.services = new Map([
+        [have.transport === 'udp' ? have.port + 65536 : have.port, have],
+        [transport === 'udp' ? port + 65536 : port, sv],
+      ]);
     }
     sv.flows++;
     if (app !== undefined && sv.app === undefined) sv.app = app;
@@ -430,7 +451,8 @@ export class InventoryBuilder {
       overflow.external += e.peersOverflowExternal;
       if (typeof e.peers === 'string') peers.add(e.peers);
       else if (e.peers !== undefined) for (const p of e.peers) peers.add(p);
-      for (const [k, sv] of e.services ?? []) {
+      for (const sv of servicesOf(e)) {
+        const k = sv.transport === 'udp' ? sv.port + 65536 : sv.port;
         const have = services.get(k);
         if (have === undefined) services.set(k, { ...sv });
         else {
