@@ -111,13 +111,10 @@ export interface DeviceFacts {
   observations: number;
   /** True when this device is a MAC that routes for others. */
   router: boolean;
-  facts: Map<string, FactValue[]>;
+  /** Read-only: a device of one endpoint shares that endpoint's map, devices with none share one empty map. */
+  facts: ReadonlyMap<string, readonly FactValue[]>;
   services: Service[];
   peers: { internal: number; external: number };
-}
-
-function ipKey(vlan: number | undefined, ip: string): string {
-  return `${vlan ?? 0}|${ip}`;
 }
 
 /** Address classes: bits of what addressClass says. */
@@ -347,16 +344,10 @@ export class InventoryBuilder {
     }
     // An address seen behind two MACs is one host's own and a router's forwarded: the MAC that
     // carries more addresses is the router (a gateway for a few remote hosts stays under the count above).
-    const macsOf = new Map<string, Set<string>>();
-    for (const [mac, eps] of this.macIps) {
-      for (const e of eps) {
-        let set = macsOf.get(e.ip as string);
-        if (set === undefined) macsOf.set(e.ip as string, (set = new Set()));
-        set.add(mac);
-      }
-    }
+    const macsOf = new Map<string, string | Set<string>>();
+    for (const [mac, eps] of this.macIps) for (const e of eps) addOne(macsOf, e.ip as string, mac);
     for (const macs of macsOf.values()) {
-      if (macs.size < 2) continue;
+      if (typeof macs === 'string' || macs.size < 2) continue;
       let fewest = Infinity;
       for (const m of macs) fewest = Math.min(fewest, this.macIps.get(m)?.length ?? 0);
       for (const m of macs) if ((this.macIps.get(m)?.length ?? 0) > Math.max(1, fewest)) out.add(m);
@@ -371,34 +362,31 @@ export class InventoryBuilder {
    */
   devices(): DeviceFacts[] {
     const routers = this.routers();
-    // Which host MAC owns each IP (the most recent one, if the IP moved between devices).
-    const ipOwner = new Map<string, string>();
-    const ownerTime = new Map<string, number>();
+    // Which host MAC owns each IP in each VLAN (the most recent one, if the IP moved between devices).
+    const owners = new Map<string, { vlan: number | undefined; mac: string; time: number }[]>();
     for (const [mac, eps] of this.macIps) {
       if (routers.has(mac)) continue;
       for (const e of eps) {
-        const k = ipKey(e.vlan, e.ip as string);
-        const t = e.last;
-        if (!ipOwner.has(k) || t > (ownerTime.get(k) ?? -Infinity)) {
-          ipOwner.set(k, mac);
-          ownerTime.set(k, t);
+        const ip = e.ip as string;
+        let list = owners.get(ip);
+        if (list === undefined) owners.set(ip, (list = []));
+        const o = list.find((x) => x.vlan === e.vlan);
+        if (o === undefined) list.push({ vlan: e.vlan, mac, time: e.last });
+        else if (e.last > o.time) {
+          o.mac = mac;
+          o.time = e.last;
         }
       }
     }
     // A routed copy of a packet can carry another VLAN's tag than the host's own (a SPAN of a trunk
     // sees it on both sides of the router): an IP owned by exactly one host MAC in any VLAN is that host.
-    const ownersAnyVlan = new Map<string, Set<string>>();
-    for (const [k, mac] of ipOwner) {
-      const ip = k.slice(k.indexOf('|') + 1);
-      let set = ownersAnyVlan.get(ip);
-      if (set === undefined) ownersAnyVlan.set(ip, (set = new Set()));
-      set.add(mac);
-    }
     const ownerOf = (vlan: number | undefined, ip: string): string | undefined => {
-      const own = ipOwner.get(ipKey(vlan, ip));
-      if (own !== undefined) return own;
-      const any = ownersAnyVlan.get(ip);
-      return any !== undefined && any.size === 1 ? (any.values().next().value as string) : undefined;
+      const list = owners.get(ip);
+      if (list === undefined) return undefined;
+      const own = list.find((x) => x.vlan === vlan);
+      if (own !== undefined) return own.mac;
+      const mac = (list[0] as { mac: string }).mac;
+      return list.every((x) => x.mac === mac) ? mac : undefined;
     };
     const groups = new Map<string, { router: boolean; members: Endpoint[] }>();
     const join = (id: string, e: Endpoint, router = false) => {
@@ -406,16 +394,27 @@ export class InventoryBuilder {
       if (g === undefined) groups.set(id, (g = { router, members: [] }));
       g.members.push(e);
     };
+    // One id string per MAC (tens of thousands of endpoints, a few hundred MACs).
+    const macIds = new Map<string, string>();
+    const macId = (mac: string): string => {
+      let id = macIds.get(mac);
+      if (id === undefined) macIds.set(mac, (id = `mac:${mac}`));
+      return id;
+    };
     for (const e of this.allEndpoints()) {
-      const owner = e.ip !== undefined ? ownerOf(e.vlan, e.ip) : undefined;
       if (e.mac !== undefined && !routers.has(e.mac)) {
         // A host MAC: its device, whatever IP it used.
-        join(`mac:${e.mac}`, e);
-      } else if (e.mac !== undefined && e.ip === undefined) {
-        join(`mac:${e.mac}`, e, true);
-      } else if (owner !== undefined) {
+        join(macId(e.mac), e);
+        continue;
+      }
+      if (e.mac !== undefined && e.ip === undefined) {
+        join(macId(e.mac), e, true);
+        continue;
+      }
+      const owner = e.ip !== undefined ? ownerOf(e.vlan, e.ip) : undefined;
+      if (owner !== undefined) {
         // An IP seen via a router (or without a MAC) that a local host owns: that host.
-        join(`mac:${owner}`, e);
+        join(macId(owner), e);
       } else if (e.ip !== undefined && (addressClass(e.ip) & INTERNAL) !== 0) {
         join(`ip:${e.vlan !== undefined ? `${e.vlan}/` : ''}${e.ip}`, e);
       }
@@ -431,9 +430,10 @@ export class InventoryBuilder {
   private merge(id: string, router: boolean, members: Endpoint[]): DeviceFacts {
     const macs = new Set<string>();
     const ips = new Set<string>();
-    let facts = new Map<string, FactValue[]>();
+    let facts: Map<string, FactValue[]> | undefined;
     const services = new Map<number, Service>();
-    const peers = new Set<string>();
+    // Every member's peers; a union is made only when there are several.
+    const peerLists: (string | Set<string>)[] = [];
     let first = Infinity;
     let last = -Infinity;
     let observations = 0;
@@ -449,8 +449,7 @@ export class InventoryBuilder {
       observations += e.observations;
       overflow.internal += e.peersOverflowInternal;
       overflow.external += e.peersOverflowExternal;
-      if (typeof e.peers === 'string') peers.add(e.peers);
-      else if (e.peers !== undefined) for (const p of e.peers) peers.add(p);
+      if (e.peers !== undefined) peerLists.push(e.peers);
       for (const sv of servicesOf(e)) {
         const k = sv.transport === 'udp' ? sv.port + 65536 : sv.port;
         const have = services.get(k);
@@ -467,6 +466,7 @@ export class InventoryBuilder {
         facts = e.facts;
         continue;
       }
+      facts ??= new Map();
       for (const [attr, values] of e.facts) {
         let into = facts.get(attr);
         if (into === undefined) facts.set(attr, (into = []));
@@ -484,10 +484,22 @@ export class InventoryBuilder {
         }
       }
     }
-    for (const ip of ips) peers.delete(ip);
+    let peers: Iterable<string>;
+    if (peerLists.length === 0) peers = [];
+    else if (peerLists.length === 1) peers = typeof peerLists[0] === 'string' ? [peerLists[0]] : (peerLists[0] as Set<string>);
+    else {
+      const union = new Set<string>();
+      for (const l of peerLists) {
+        if (typeof l === 'string') union.add(l);
+        else for (const p of l) union.add(p);
+      }
+      peers = union;
+    }
     let internal = overflow.internal;
     let external = overflow.external;
+    // Distinct peers, not counting the device's own addresses.
     for (const p of peers) {
+      if (ips.has(p)) continue;
       if ((addressClass(p) & INTERNAL) !== 0) internal++;
       else external++;
     }
@@ -499,13 +511,24 @@ export class InventoryBuilder {
       last: Number.isFinite(last) ? last : 0,
       observations,
       router,
-      facts,
-      services: [...services.values()].sort((a, b) => a.port - b.port || a.transport.localeCompare(b.transport)),
+      facts: facts ?? NO_FACTS,
+      services: [...services.values()].sort((a, b) => a.port - b.port || (a.transport < b.transport ? -1 : a.transport > b.transport ? 1 : 0)),
       peers: { internal, external },
     };
     if (vlan !== undefined) d.vlan = vlan;
     return d;
   }
+}
+
+const NO_FACTS: ReadonlyMap<string, readonly FactValue[]> = new Map();
+
+/** Adds `v` to the values of `k`: one value is kept as itself, a Set made only for a second (most keys have one). */
+function addOne(m: Map<string, string | Set<string>>, k: string, v: string): void {
+  const have = m.get(k);
+  if (have === undefined) m.set(k, v);
+  else if (typeof have === 'string') {
+    if (have !== v) m.set(k, new Set([have, v]));
+  } else have.add(v);
 }
 
 function compareIp(a: string, b: string): number {
