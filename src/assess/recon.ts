@@ -66,21 +66,32 @@ interface PairErrors {
  * and the error details an object made at the first error (a capture has hundreds of thousands of
  * pairs; each object less is one the collector does not copy).
  */
-interface Pair {
+interface Pair extends Counts {
   client: string;
   clientMac?: string;
   server: string;
+  err: PairErrors | undefined;
+}
+
+/** Flows and error answers by bucket: the first bucket's here, the others in `more`. */
+interface Counts {
   bucket: number;
   flows: number;
   errors: number;
   more: Map<number, Bucket> | undefined;
-  err: PairErrors | undefined;
 }
 
-/** A pair's counts, bucket by bucket. */
-function* bucketsOf(pair: Pair): Iterable<[number, Bucket]> {
-  yield [pair.bucket, pair];
-  if (pair.more !== undefined) yield* pair.more;
+function count(c: Counts, bucket: number, errors: number): void {
+  if (bucket === c.bucket) {
+    c.flows++;
+    c.errors += errors;
+  } else add((c.more ??= new Map()), bucket, errors);
+}
+
+/** Counts bucket by bucket. */
+function* bucketsOf(c: Counts): Iterable<[number, Bucket]> {
+  yield [c.bucket, c];
+  if (c.more !== undefined) yield* c.more;
 }
 
 const NO_STRINGS: ReadonlySet<string> = new Set();
@@ -101,7 +112,8 @@ export class ReconLedger {
   private readonly pending = new Map<number, { errors: number; kinds: Set<string> }>();
   /** flow id → a request line the client sent (for the evidence). */
   private readonly requests = new Map<number, string>();
-  private readonly servers = new Map<string, Map<number, Bucket>>();
+  /** Per server, its counts by bucket (the first bucket's in the object itself, as a pair's). */
+  private readonly servers = new Map<string, Counts>();
   /** (client, server) pairs by client, then server: no key string built per flow. */
   private readonly pairsByClient = new Map<string, Map<string, Pair>>();
   /** The same pairs in the order they were first seen (the detector's order). */
@@ -146,12 +158,12 @@ export class ReconLedger {
     if (this.origin === undefined) this.origin = Math.floor(f.start / BUCKET);
     const bucket = Math.max(0, Math.min(MAX_BUCKET, Math.floor(f.start / BUCKET) - this.origin));
     const server = f.serverIp;
-    let sb = this.servers.get(server);
-    if (sb === undefined) this.servers.set(server, (sb = new Map()));
-    add(sb, bucket, p?.errors ?? 0);
+    const errors = p?.errors ?? 0;
+    const sb = this.servers.get(server);
+    if (sb === undefined) this.servers.set(server, { bucket, flows: 1, errors, more: undefined });
+    else count(sb, bucket, errors);
     let byServer = this.pairsByClient.get(f.clientIp);
     let pair = byServer?.get(server);
-    const errors = p?.errors ?? 0;
     if (pair === undefined) {
       if (this.pairs.length >= this.limits.pairs) {
         this.droppedPairs++;
@@ -163,10 +175,7 @@ export class ReconLedger {
       byServer.set(server, pair);
       this.pairs.push(pair);
     }
-    if (bucket === pair.bucket) {
-      pair.flows++;
-      pair.errors += errors;
-    } else add((pair.more ??= new Map()), bucket, errors);
+    count(pair, bucket, errors);
     if (p !== undefined) {
       const e = (pair.err ??= { kinds: new Set(), examples: [], requests: new Set(), times: [], last: -Infinity });
       for (const k of p.kinds) if (e.kinds.size < 6) e.kinds.add(k);
@@ -178,10 +187,13 @@ export class ReconLedger {
   }
 
   /** The pairs and servers, for the detector. */
-  view(): { servers: ReadonlyMap<string, ReadonlyMap<number, Bucket>>; pairs: Iterable<{ client: string; clientMac?: string; server: string; buckets: Iterable<[number, Bucket]>; kinds: ReadonlySet<string>; examples: readonly string[]; errorRequests: ReadonlySet<string>; errorTimes: readonly number[]; lastError: number }> } {
+  view(): { servers: Iterable<[string, Iterable<[number, Bucket]>]>; pairs: Iterable<{ client: string; clientMac?: string; server: string; buckets: Iterable<[number, Bucket]>; kinds: ReadonlySet<string>; examples: readonly string[]; errorRequests: ReadonlySet<string>; errorTimes: readonly number[]; lastError: number }> } {
     const pairs = this.pairs;
+    const servers = this.servers;
     return {
-      servers: this.servers,
+      servers: (function* () {
+        for (const [server, c] of servers) yield [server, bucketsOf(c)] as [string, Iterable<[number, Bucket]>];
+      })(),
       pairs: (function* () {
         for (const p of pairs) {
           const e = p.err;
