@@ -712,7 +712,9 @@ function indexOf(kb: Advisories): Index {
     const kev = new Map<string, KevEntry[]>();
     for (const e of kb.kev.values()) {
       vendors.add(e.vendorProject);
-      push(kev, e.vendorProject, e);
+      // Flaws of the OS itself are matched by the OS-flaw table, never by product name (matchKev
+      // refuses them): not listed, so a Windows subject does not walk past some 200 of them.
+      if (!isOsLevel(e)) push(kev, e.vendorProject, e);
     }
     kb.advisories.forEach((a, i) => {
       for (const p of a.products) {
@@ -785,6 +787,9 @@ export function knownVendorsForTest(subject: VulnSubject, kb: Advisories): { ind
   return { indexed: [...knownVendorsOf(cands, indexOf(kb))].sort(), scanned: scanned.sort() };
 }
 
+/** The order of localeCompare, from one collator (localeCompare makes one for each call it is not given). */
+const byText = new Intl.Collator().compare;
+
 /** Every known vulnerability the subject plausibly has, most certain first. */
 export function matchVulnerabilities(subject: VulnSubject, kb: Advisories): VulnMatch[] {
   const out: VulnMatch[] = [];
@@ -820,5 +825,5 @@ export function matchVulnerabilities(subject: VulnSubject, kb: Advisories): Vuln
       if (m !== undefined) out.push(m);
     }
   }
-  return out.sort((x, y) => y.confidence - x.confidence || Number(y.kev) - Number(x.kev) || (y.cvss ?? 0) - (x.cvss ?? 0) || x.id.localeCompare(y.id));
+  return out.sort((x, y) => y.confidence - x.confidence || Number(y.kev) - Number(x.kev) || (y.cvss ?? 0) - (x.cvss ?? 0) || byText(x.id, y.id));
 }

@@ -176,8 +176,11 @@ export function assessDevice(facts: DeviceFacts, k: InventoryKnowledge, at: Date
   return assessed;
 }
 
+/** The order of localeCompare, from one collator (localeCompare makes one for each call it is not given). */
+const byText = new Intl.Collator().compare;
+
 export function assessInventory(all: readonly DeviceFacts[], k: InventoryKnowledge, at: Date = new Date()): Inventory {
-  const devices = all.map((f) => assessDevice(f, k, at)).sort((a, b) => b.risk.score - a.risk.score || a.id.localeCompare(b.id));
+  const devices = all.map((f) => assessDevice(f, k, at)).sort((a, b) => b.risk.score - a.risk.score || byText(a.id, b.id));
   const byCategory = Object.fromEntries(CATEGORIES.map((c) => [c, 0])) as Record<Category, number>;
   for (const d of devices) byCategory[d.category.value]++;
   const forecast = eolForecast(
