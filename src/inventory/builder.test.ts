@@ -152,3 +152,30 @@ test('a gateway seen with its own private address and two Internet ones is a rou
   c.addFlow(flow({ clientMac: HOST, clientIp: '2001:db8::21b:2cff:fe00:1', serverMac: ROUTER, serverIp: '2001:db8::80', ipVersion: 6 }));
   assert.ok(!c.routers().has(HOST));
 });
+
+test('services: one port kept inline, more in a map, counted per port and transport, the first protocol named kept', () => {
+  const b = new InventoryBuilder({ servicesPerEndpoint: 3 });
+  const server = { serverMac: HOST, serverIp: '10.1.0.5', clientMac: '00:1b:2c:00:00:02', clientIp: '10.1.0.6' };
+  b.addFlow(flow({ ...server, serverPort: 104, app: 'dicom' }));
+  b.addFlow(flow({ ...server, serverPort: 104 }));
+  b.addFlow(flow({ ...server, serverPort: 80, app: 'http' }));
+  b.addFlow(flow({ ...server, serverPort: 161, proto: 'udp', app: 'snmp' }));
+  b.addFlow(flow({ ...server, serverPort: 104, app: 'other' }));
+  // Beyond the cap: not kept.
+  b.addFlow(flow({ ...server, serverPort: 443 }));
+  const d = b.devices().find((x) => x.id === `mac:${HOST}`);
+  assert.deepEqual(d?.services, [
+    { transport: 'tcp', port: 80, flows: 1, app: 'http' },
+    { transport: 'tcp', port: 104, flows: 3, app: 'dicom' },
+    { transport: 'udp', port: 161, flows: 1, app: 'snmp' },
+  ]);
+});
+
+test('kept attributes: facts only of those; every observation still counts for its device', () => {
+  const b = new InventoryBuilder({}, new Set(['dhcp.hostname']));
+  b.addObservation(obs({ mac: HOST, ip: '10.1.0.5', attribute: 'dhcp.hostname', value: 'CT-03' }));
+  b.addObservation(obs({ mac: HOST, ip: '10.1.0.5', attribute: 'tls.cipher', value: 'TLS_AES_128_GCM_SHA256' }));
+  const d = b.devices().find((x) => x.id === `mac:${HOST}`);
+  assert.deepEqual([...(d?.facts.keys() ?? [])], ['dhcp.hostname']);
+  assert.equal(d?.observations, 2);
+});
