@@ -13,6 +13,10 @@ import { readFileSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
 rmSync('dist', { recursive: true, force: true });
+// The shipped device profiles' pattern literals, worked out once here instead of at every first
+// report (src/knowledge/device-profiles.ts); without them the bundle works them out as it goes.
+const literals = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/profile-literals.ts'], { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+if (literals.status !== 0) process.stderr.write(`build: the profile patterns' literals were not worked out (the bundle works them out as it goes): ${literals.stderr.slice(-500)}\n`);
 await build({
   entryPoints: ['src/cli/vigil.ts'],
   outfile: 'dist/vigil.cjs',
@@ -27,7 +31,7 @@ await build({
   minifyWhitespace: true,
   charset: 'ascii',
   // import.meta does not exist in CommonJS; the two modules that ask where they are get the bundle's URL.
-  define: { 'import.meta.url': '__vigil_bundle_url' },
+  define: { 'import.meta.url': '__vigil_bundle_url', ...(literals.status === 0 ? { __VIGIL_PROFILE_LITERALS__: literals.stdout } : {}) },
   banner: { js: 'const __vigil_bundle_url = require("node:url").pathToFileURL(__filename).href;' },
   sourcemap: true,
   logLevel: 'warning',

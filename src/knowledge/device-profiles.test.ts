@@ -8,6 +8,7 @@ import {
   loadDeviceProfileData,
   modalityOfSopClass,
   normaliseHostname,
+  profileLiterals,
   type DeviceProfile,
   type DeviceProfileData,
   type ProfileMatch,
@@ -436,4 +437,24 @@ test('HTTP Server profiles agree with Satori\'s web-server fingerprints', { skip
 test('the shipped file is the one the loader reads', () => {
   assert.ok(existsSync(dataFile('device-profiles.json')));
   assert.equal(DeviceProfiles.load(), kb);
+});
+
+test('literals worked out at build time (profileLiterals) give the same matches; a pattern they do not know is worked out as before', () => {
+  const prepared = profileLiterals(data);
+  assert.ok(Object.keys(prepared).length >= 50, `${Object.keys(prepared).length} patterns`);
+  const withPrepared = new DeviceProfiles(data, { literals: prepared });
+  const without = new DeviceProfiles(data);
+  // Every example of every profile, on every attribute its conditions read: the same matches both ways.
+  for (const p of data.profiles) {
+    for (const ex of p.examples ?? []) {
+      for (const a of new Set(conditions(p).flatMap((c) => attrs(c.attribute)))) assert.deepEqual(withPrepared.match(a, ex), without.match(a, ex), `${p.id} ${a} ${ex}`);
+    }
+  }
+  // A prepared map that lacks a pattern (a profile added since the build) still matches it.
+  const edited = clone(data);
+  const one = edited.profiles.find((p) => conditions(p).some((c) => c.regex !== undefined && (p.examples ?? []).length > 0)) as DeviceProfile;
+  const partial = new DeviceProfiles(edited, { literals: {} });
+  const ex = (one.examples ?? [])[0] as string;
+  assert.ok(new Set(conditions(one).flatMap((c) => attrs(c.attribute))).size > 0);
+  assert.ok([...new Set(conditions(one).flatMap((c) => attrs(c.attribute)))].some((a) => byProfile(partial.match(a, ex), one.id) !== undefined), one.id);
 });

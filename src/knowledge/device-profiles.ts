@@ -180,7 +180,28 @@ const MAX_VALUE = 1024;
 export interface DeviceProfilesOptions {
   /** Distinct (attribute, value) results kept (in two generations; the older half dropped). Default 65,536. */
   cacheSize?: number;
+  /** Patterns' literals already worked out (profileLiterals), by pattern source; the others are worked out at first use. */
+  literals?: PreparedLiterals;
 }
+
+/** requiredLiterals of each pattern source (null where it knows none), as profileLiterals gives them. */
+export type PreparedLiterals = Readonly<Record<string, readonly string[] | null>>;
+
+/** The literals of every pattern of the profiles: what the build works out once for the shipped ones. */
+export function profileLiterals(data: DeviceProfileData): Record<string, readonly string[] | null> {
+  const out: Record<string, readonly string[] | null> = {};
+  for (const p of data.profiles) for (const c of conditionsOf(p)) if (c.regex !== undefined) out[c.regex] = requiredLiterals(c.regex) ?? null;
+  return out;
+}
+
+/**
+ * The shipped profiles' literals, worked out when the bundle was built: scripts/build.mjs defines
+ * this name as their profileLiterals (working them out at the first report cost ~15 ms of every
+ * `vigil analyze`). Keyed by pattern source, so a profile added or edited since is worked out at
+ * first use as before; absent when running from the sources.
+ */
+declare const __VIGIL_PROFILE_LITERALS__: PreparedLiterals | undefined;
+const BUILT_LITERALS: PreparedLiterals | undefined = typeof __VIGIL_PROFILE_LITERALS__ === 'undefined' ? undefined : __VIGIL_PROFILE_LITERALS__;
 
 export class DeviceProfiles {
   readonly profiles: readonly DeviceProfile[];
@@ -194,8 +215,11 @@ export class DeviceProfiles {
   /** Attributes some condition reads, directly or through a pseudo-attribute (hostname, dicom.ae_title). */
   private readonly read = new Set<string>();
 
+  private readonly prepared: PreparedLiterals | undefined;
+
   constructor(data: DeviceProfileData, options: DeviceProfilesOptions = {}) {
     this.profiles = data.profiles;
+    this.prepared = options.literals;
     this.cacheSize = Math.max(16, options.cacheSize ?? 65_536);
     this.sop = sopModalities(data);
     data.profiles.forEach((p, index) => {
@@ -222,7 +246,7 @@ export class DeviceProfiles {
 
   /** The knowledge base as shipped (data/device-profiles.json), loaded once. */
   static load(): DeviceProfiles {
-    return (shared ??= new DeviceProfiles(loadDeviceProfileData()));
+    return (shared ??= new DeviceProfiles(loadDeviceProfileData(), BUILT_LITERALS !== undefined ? { literals: BUILT_LITERALS } : {}));
   }
 
   /** The observation attributes some condition reads, directly or through a pseudo-attribute. */
@@ -330,6 +354,11 @@ export class DeviceProfiles {
     return result ?? EMPTY;
   }
 
+  private literalsOf(source: string): Literals | null {
+    const p = this.prepared;
+    return p !== undefined && Object.hasOwn(p, source) ? (p[source] as readonly string[] | null) : (requiredLiterals(source) ?? null);
+  }
+
   private scan(attribute: string, value: string, add: (c: Compiled, groups: RegExpExecArray | undefined) => void): void {
     const ix = this.index.get(attribute);
     if (ix === undefined) return;
@@ -341,7 +370,7 @@ export class DeviceProfiles {
     // compiled, on its first run) only when the value holds text every match of it contains.
     for (const c of ix.regex) {
       // Worked out on first use: a capture tests the patterns of the few attributes it holds.
-      if (c.literals === undefined) c.literals = requiredLiterals(c.regex as string) ?? null;
+      if (c.literals === undefined) c.literals = this.literalsOf(c.regex as string);
       if (!mayMatch(c.literals ?? undefined, lower)) continue;
       c.re ??= new RegExp(c.regex as string, 'i');
       const g = c.re.exec(value);
