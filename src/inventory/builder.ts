@@ -83,10 +83,12 @@ export interface Endpoint {
   readonly mac: string | undefined;
   readonly ip: string | undefined;
   readonly vlan: number | undefined;
+  /** addressClass of its IP (0 without one). */
+  readonly cls: number;
 }
 
-function newEndpoint(mac: string | undefined, ip: string | undefined, vlan: number | undefined): Endpoint {
-  return { first: Infinity, last: -Infinity, observations: 0, facts: undefined, services: undefined, peers: undefined, peersOverflowInternal: 0, peersOverflowExternal: 0, mac, ip, vlan };
+function newEndpoint(mac: string | undefined, ip: string | undefined, vlan: number | undefined, cls: number): Endpoint {
+  return { first: Infinity, last: -Infinity, observations: 0, facts: undefined, services: undefined, peers: undefined, peersOverflowInternal: 0, peersOverflowExternal: 0, mac, ip, vlan, cls };
 }
 
 function seen(e: Endpoint, t: number): void {
@@ -190,20 +192,36 @@ export class InventoryBuilder {
   }
 
   /** `ipClass`: addressClass(ip), when the caller has it already (a flow classifies each address once). */
-  private endpoint(mac: string | undefined, vlan: number | undefined, ip: string | undefined, ipClass = ip === undefined ? 0 : addressClass(ip)): Endpoint | undefined {
+  /**
+   * The endpoint of (MAC, VLAN, IP), made when first seen. An address already seen is found by a
+   * lookup alone: only an address new to its VLAN is classified, and one that names no single host
+   * (broadcast, multicast, unspecified) gives no endpoint by IP, only by MAC.
+   */
+  private endpoint(mac: string | undefined, vlan: number | undefined, ip: string | undefined): Endpoint | undefined {
     if (mac !== undefined && (isGroupMac(mac) || mac === NULL_MAC)) mac = undefined;
-    if (ip !== undefined && (ipClass & UNICAST) === 0) ip = undefined;
-    if (mac === undefined && ip === undefined) return undefined;
     let byIp = this.endpoints.get(vlan ?? 0);
     if (byIp === undefined) this.endpoints.set(vlan ?? 0, (byIp = new Map()));
-    const slot = byIp.get(ip ?? '');
+    let slot = ip === undefined ? undefined : byIp.get(ip);
+    let cls = 0;
+    if (slot !== undefined) cls = (slot instanceof Map ? (slot.values().next().value as Endpoint) : slot).cls;
+    else if (ip !== undefined) {
+      cls = addressClass(ip);
+      if ((cls & UNICAST) === 0) {
+        ip = undefined;
+        cls = 0;
+      }
+    }
+    if (ip === undefined) {
+      if (mac === undefined) return undefined;
+      slot = byIp.get('');
+    }
     let e = slot === undefined ? undefined : slot instanceof Map ? slot.get(mac ?? '') : slot.mac === mac ? slot : undefined;
     if (e === undefined) {
       if (this.count >= this.limits.endpoints) {
         this.droppedEndpoints++;
         return undefined;
       }
-      e = newEndpoint(mac, ip, vlan);
+      e = newEndpoint(mac, ip, vlan, cls);
       if (slot === undefined) byIp.set(ip ?? '', e);
       else if (slot instanceof Map) slot.set(mac ?? '', e);
       else byIp.set(ip ?? '', new Map([[slot.mac ?? '', slot], [mac ?? '', e]]));
@@ -258,21 +276,20 @@ export class InventoryBuilder {
   }
 
   addFlow(f: FlowRecord): void {
-    const clientClass = addressClass(f.clientIp);
-    const serverClass = addressClass(f.serverIp);
-    const c = this.endpoint(f.clientMac, f.vlan, f.clientIp, clientClass);
+    const c = this.endpoint(f.clientMac, f.vlan, f.clientIp);
     // A destination that never answered (a scanned address, a directed broadcast) is not known to exist.
-    const s = f.serverPackets > 0 ? this.endpoint(f.serverMac, f.vlan, f.serverIp, serverClass) : undefined;
+    const s = f.serverPackets > 0 ? this.endpoint(f.serverMac, f.vlan, f.serverIp) : undefined;
     if (c !== undefined) {
       seen(c, f.start);
       seen(c, f.end);
-      this.peer(c, f.serverIp, serverClass);
+      // The class of an address with an endpoint is the endpoint's: worked out once.
+      this.peer(c, f.serverIp, s !== undefined && s.ip === f.serverIp ? s.cls : addressClass(f.serverIp));
     }
     // A server "answered" only if it sent something back: a SYN scan's unanswered ports are not services.
     if (s !== undefined) {
       seen(s, f.start);
       seen(s, f.end);
-      this.peer(s, f.clientIp, clientClass);
+      this.peer(s, f.clientIp, c !== undefined && c.ip === f.clientIp ? c.cls : addressClass(f.clientIp));
       if (f.proto === 'tcp' || f.proto === 'udp') {
         const tcpAnswered = f.proto !== 'tcp' || f.serverPayloadBytes > 0 || (f.tcpState !== undefined && ANSWERED.has(f.tcpState));
         if (tcpAnswered) this.service(s, f.proto, f.serverPort, f.app);
@@ -328,7 +345,7 @@ export class InventoryBuilder {
       let internal = 0;
       let external = 0;
       for (const e of eps) {
-        const c = addressClass(e.ip as string);
+        const c = e.cls;
         if ((c & IPV4) === 0) {
           v6++;
           continue;
@@ -415,7 +432,7 @@ export class InventoryBuilder {
       if (owner !== undefined) {
         // An IP seen via a router (or without a MAC) that a local host owns: that host.
         join(macId(owner), e);
-      } else if (e.ip !== undefined && (addressClass(e.ip) & INTERNAL) !== 0) {
+      } else if (e.ip !== undefined && (e.cls & INTERNAL) !== 0) {
         join(`ip:${e.vlan !== undefined ? `${e.vlan}/` : ''}${e.ip}`, e);
       }
       // Otherwise: a public address behind a router — a peer, not a device of this hospital.
