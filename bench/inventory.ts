@@ -114,8 +114,9 @@ for (const file of files) {
 // As `vigil serve` and `vigil capture` run: one long-running process reading the capture again and
 // again, each pass through a new sensor — alone, or feeding a new analysis pipeline without the
 // behaviour detectors (the inventory builder and the reconnaissance ledger, what `vigil analyze
-// --no-behaviour` feeds). Passes alternate, so drift of the machine hits both alike; the first round
-// (compiling, warming up) is left out; CPU seconds of this process, median of the rest. The report
+// --no-behaviour` feeds). Passes alternate, each round in the other order, so drift of the machine
+// hits both alike; the first third of the rounds (compiling, warming up: it takes a few passes) is
+// left out; CPU seconds of this process; the cost is the median of the other rounds' own ratios. The report
 // (devices grouped, identified and assessed) is a one-off per capture or checkpoint, not per packet:
 // timed apart, cold (the first in this process, as in a `vigil analyze`) and warm.
 const PASSES = Math.max(6, RUNS * 3);
