@@ -203,8 +203,7 @@ export class InventoryBuilder {
     if (byIp === undefined) this.endpoints.set(vlan ?? 0, (byIp = new Map()));
     let slot = ip === undefined ? undefined : byIp.get(ip);
     let cls = 0;
-    if (slot !== undefined) cls = (slot instanceof Map ? (slot.values().next().value as Endpoint) : slot).cls;
-    else if (ip !== undefined) {
+    if (slot === undefined && ip !== undefined) {
       cls = addressClass(ip);
       if ((cls & UNICAST) === 0) {
         ip = undefined;
@@ -221,6 +220,8 @@ export class InventoryBuilder {
         this.droppedEndpoints++;
         return undefined;
       }
+      // A new MAC at an address already seen: the address's class is that of its other endpoints.
+      if (ip !== undefined && slot !== undefined) cls = (slot instanceof Map ? (slot.values().next().value as Endpoint) : slot).cls;
       e = newEndpoint(mac, ip, vlan, cls);
       if (slot === undefined) byIp.set(ip ?? '', e);
       else if (slot instanceof Map) slot.set(mac ?? '', e);
