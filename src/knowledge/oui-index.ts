@@ -40,7 +40,7 @@ export interface RegistryFile extends RegistrySource {
 }
 
 /** Prefix lengths in hex digits, most specific first, with IEEE's name for the block. */
-const BLOCKS = [
+export const BLOCKS = [
   [9, 'MA-S'],
   [7, 'MA-M'],
   [6, 'MA-L'],
@@ -197,16 +197,12 @@ export class OuiIndex {
    */
   lookup(hex12: string): { organisation: string; digits: 6 | 7 | 9; block: BlockName } | undefined {
     for (const [digits, block] of BLOCKS) {
-      const key = Number.parseInt(hex12.slice(0, digits), 16);
-      let entry: number;
-      if (digits === 9) entry = find(this.mas, key);
-      else if (digits === 7) {
-        entry = find(this.mam, key);
-        if (entry >= 0) entry += this.mal.length;
-      } else entry = find(this.mal, key);
-      if (entry < 0) continue;
-      if (digits === 9) entry += this.mal.length + this.mam.length;
-      const n = this.nameOf[entry] as number;
+      // Each block's keys, and where its entries start among the names (MA-L, then MA-M, then MA-S).
+      const keys = digits === 9 ? this.mas : digits === 7 ? this.mam : this.mal;
+      const first = digits === 9 ? this.mal.length + this.mam.length : digits === 7 ? this.mal.length : 0;
+      const i = find(keys, Number.parseInt(hex12.slice(0, digits), 16));
+      if (i < 0) continue;
+      const n = this.nameOf[first + i] as number;
       // (Checked here, not when opened: walking every entry at first use would cost more than the lookups.)
       if (n >= this.starts.length - 1) return undefined;
       return { organisation: this.text.toString('utf8', this.starts[n] as number, this.starts[n + 1] as number), digits, block };

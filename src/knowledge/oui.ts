@@ -19,7 +19,7 @@
 import { fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { OuiIndex, organisationOf, type RegistryFile } from './oui-index.ts';
+import { BLOCKS, OuiIndex, organisationOf, type RegistryFile } from './oui-index.ts';
 import { installRoot } from './paths.ts';
 
 const BLOCK_BITS = 12;
@@ -326,11 +326,7 @@ export function ouiLookup(mac: string): OuiAssignment | undefined {
     return found;
   }
   const sub = carvedOut(hex.slice(0, 6));
-  for (const [len, block] of [
-    [9, 'MA-S'],
-    [7, 'MA-M'],
-    [6, 'MA-L'],
-  ] as const) {
+  for (const [len, block] of BLOCKS) {
     if ((len === 9 && !sub.mas) || (len === 7 && !sub.mam)) continue;
     const text = entry(hex.slice(0, len));
     if (text !== undefined) {
