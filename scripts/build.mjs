@@ -6,7 +6,9 @@
 // compiling of the dissectors (see bin/vigil.js). Commands load their modules when they run them
 // (esbuild turns each `await import()` into a lazy initialiser), so `vigil analyze` still does not
 // pay for the server, the simulator or zod it does not use.
-// Then indexes the IEEE registry (dist/oui.idx) and trains the code cache: the sample capture analysed once, V8's compiled code saved.
+// The shipped device profiles' pattern literals are worked out first and put into the bundle. Then
+// it indexes the IEEE registry (dist/oui.idx) and trains the code cache: the sample capture analysed
+// once, V8's compiled code saved.
 // Then builds the web dashboard (web/ → web/dist, which `vigil serve` serves at /) with Vite.
 import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
