@@ -433,8 +433,11 @@ function maxIso(values: readonly (string | undefined)[]): string | undefined {
  * (since the latest of their end dates: never overstated); supported when any is, with the days
  * until all would be; unknown when there is no candidate.
  */
+const UNKNOWN: LifecycleStatus = Object.freeze({ state: 'unknown', basis: 'No OS release with lifecycle data is known for this device.' });
+
 export function lifecycleStatus(releases: readonly OsRelease[], at: Date): LifecycleStatus {
-  if (releases.length === 0) return { state: 'unknown', basis: 'No OS release with lifecycle data is known for this device.' };
+  // One shared (read-only) status: most devices of a report state no OS.
+  if (releases.length === 0) return UNKNOWN;
   const t = at.getTime();
   const phrases = releases.map((r) => phrase(r, t));
   const basis = releases.length === 1 ? `${phrases[0] as string}.` : `Could be any of ${releases.length}: ${phrases.join(' | ')}.`;

@@ -55,14 +55,16 @@ export interface VulnMatch {
 
 /** Lower case, accents folded ("Dräger" → "drager"), punctuation to spaces. */
 export function fold(s: string): string {
-  return s
-    .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '')
+  // Most names are ASCII, which decomposition leaves as it is: ICU's normaliser is the slow step of
+  // the first report's matching (every KEV and advisory vendor is folded once).
+  return (ASCII.test(s) ? s : s.normalize('NFKD').replace(/[\u0300-\u036f]/g, ''))
     .toLowerCase()
     .replace(/&/g, ' ')
     .replace(/[^a-z0-9]+/g, ' ')
     .trim();
 }
+
+const ASCII = /^[\x00-\x7f]*$/;
 
 /** Memoise a string function (names repeat across devices and advisories); bounded: cleared when full. */
 function memo<T>(fn: (s: string) => T, max = 50_000): (s: string) => T {
