@@ -88,13 +88,10 @@ function count(c: Counts, bucket: number, errors: number): void {
   } else add((c.more ??= new Map()), bucket, errors);
 }
 
-/** Counts bucket by bucket. */
-function* bucketsOf(c: Counts): Iterable<[number, Bucket]> {
-  yield [c.bucket, c];
-  if (c.more !== undefined) yield* c.more;
+/** Counts bucket by bucket (an array: a generator per server costs more than the pairs it holds). */
+function bucketsOf(c: Counts): Iterable<[number, Bucket]> {
+  return c.more === undefined ? [[c.bucket, c]] : [[c.bucket, c], ...c.more];
 }
-
-const NO_STRINGS: ReadonlySet<string> = new Set();
 
 export interface ReconLimits {
   /** Flows with an error answer waiting for their flow record. */
@@ -186,7 +183,7 @@ export class ReconLedger {
     }
   }
 
-  /** The pairs and servers, for the detector. */
+  /** The servers, and the pairs that had an error answer, for the detector. */
   view(): { servers: Iterable<[string, Iterable<[number, Bucket]>]>; pairs: Iterable<{ client: string; clientMac?: string; server: string; buckets: Iterable<[number, Bucket]>; kinds: ReadonlySet<string>; examples: readonly string[]; errorRequests: ReadonlySet<string>; errorTimes: readonly number[]; lastError: number }> } {
     const pairs = this.pairs;
     const servers = this.servers;
@@ -194,19 +191,22 @@ export class ReconLedger {
       servers: (function* () {
         for (const [server, c] of servers) yield [server, bucketsOf(c)] as [string, Iterable<[number, Bucket]>];
       })(),
+      // Only pairs with an error answer: one without can never be a finding (zero errors never stand
+      // above what a rate predicts), and they are nearly all of a capture's pairs.
       pairs: (function* () {
         for (const p of pairs) {
           const e = p.err;
+          if (e === undefined) continue;
           yield {
             client: p.client,
             ...(p.clientMac !== undefined ? { clientMac: p.clientMac } : {}),
             server: p.server,
             buckets: bucketsOf(p),
-            kinds: e?.kinds ?? NO_STRINGS,
-            examples: e?.examples ?? [],
-            errorRequests: e?.requests ?? NO_STRINGS,
-            errorTimes: e?.times ?? [],
-            lastError: e?.last ?? -Infinity,
+            kinds: e.kinds,
+            examples: e.examples,
+            errorRequests: e.requests,
+            errorTimes: e.times,
+            lastError: e.last,
           };
         }
       })(),
