@@ -70,6 +70,17 @@ test('everything behind a router is never one device: internal IPs behind it get
   );
 });
 
+test("a device seen only behind a router with a locally administered MAC lists no MAC: the router's is not its own", () => {
+  const b = new InventoryBuilder();
+  // A virtual router or firewall often has a locally administered MAC (02:…), as do the hosts' randomised ones.
+  const VROUTER = '02:00:00:00:00:01';
+  for (let i = 1; i <= 5; i++) b.addFlow(flow({ clientMac: VROUTER, clientIp: `192.168.10.${i}`, serverMac: HOST, serverIp: '10.1.0.5', serverPort: 104 }));
+  const remote = b.devices().find((d) => d.id === 'ip:192.168.10.2');
+  assert.ok(remote);
+  assert.deepEqual(remote.macs, []);
+  assert.deepEqual(remote.ips, ['192.168.10.2']);
+});
+
 test('a device seen only by IP (raw-IP capture) is keyed by IP; multicast and broadcast are never devices', () => {
   const b = new InventoryBuilder();
   b.addFlow(flow({ clientIp: '192.168.1.20', serverIp: '192.168.1.1', proto: 'udp', serverPort: 53 }));

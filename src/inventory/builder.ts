@@ -182,11 +182,12 @@ export class InventoryBuilder {
     return this.count;
   }
 
-  private *allEndpoints(): Iterable<Endpoint> {
+  /** Every endpoint, to `f` (a callback, not a generator: a report runs this once, as code not yet optimised). */
+  private forEachEndpoint(f: (e: Endpoint) => void): void {
     for (const byIp of this.endpoints.values()) {
       for (const slot of byIp.values()) {
-        if (slot instanceof Map) yield* slot.values();
-        else yield slot;
+        if (slot instanceof Map) slot.forEach(f);
+        else f(slot);
       }
     }
   }
@@ -419,15 +420,15 @@ export class InventoryBuilder {
       if (id === undefined) macIds.set(mac, (id = `mac:${mac}`));
       return id;
     };
-    for (const e of this.allEndpoints()) {
+    this.forEachEndpoint((e) => {
       if (e.mac !== undefined && !routers.has(e.mac)) {
         // A host MAC: its device, whatever IP it used.
         join(macId(e.mac), e);
-        continue;
+        return;
       }
       if (e.mac !== undefined && e.ip === undefined) {
         join(macId(e.mac), e, true);
-        continue;
+        return;
       }
       const owner = e.ip !== undefined ? ownerOf(e.vlan, e.ip) : undefined;
       if (owner !== undefined) {
@@ -437,7 +438,7 @@ export class InventoryBuilder {
         join(`ip:${e.vlan !== undefined ? `${e.vlan}/` : ''}${e.ip}`, e);
       }
       // Otherwise: a public address behind a router — a peer, not a device of this hospital.
-    }
+    });
     for (const mac of routers) if (!groups.has(`mac:${mac}`)) groups.set(`mac:${mac}`, { router: true, members: [] });
     mergeRandomisedMacs(groups);
     const out: DeviceFacts[] = [];
@@ -457,9 +458,12 @@ export class InventoryBuilder {
     let observations = 0;
     let vlan: number | undefined;
     const overflow = { internal: 0, external: 0 };
-    if (id.startsWith('mac:')) macs.add(id.slice(4));
+    const byMac = id.startsWith('mac:');
+    if (byMac) macs.add(id.slice(4));
+    // A host keyed by a randomised MAC also lists the other randomised MACs merged into it.
+    const randomised = byMac && !router && isLocalMac(id, 4);
     for (const e of members) {
-      if (e.mac !== undefined && !router && isLocalMac(e.mac) && isLocalMac(id.slice(4))) macs.add(e.mac);
+      if (randomised && e.mac !== undefined && isLocalMac(e.mac)) macs.add(e.mac);
       if (e.ip !== undefined && (!router || id.startsWith('ip:'))) ips.add(e.ip);
       if (e.vlan !== undefined) vlan = e.vlan;
       first = Math.min(first, e.first);
@@ -562,8 +566,9 @@ function compareIp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function isLocalMac(mac: string): boolean {
-  const c = mac.charCodeAt(1);
+/** The locally administered bit of the MAC at `at` in `s`. */
+function isLocalMac(s: string, at = 0): boolean {
+  const c = s.charCodeAt(at + 1);
   const v = c <= 57 ? c - 48 : (c | 0x20) - 87;
   return (v & 2) !== 0;
 }
@@ -579,8 +584,9 @@ export const SELF_NAMES = ['dhcp.hostname', 'dhcp.client_id', 'mdns.hostname'];
  */
 function mergeRandomisedMacs(groups: Map<string, { router: boolean; members: Endpoint[] }>): void {
   const byName = new Map<string, string>();
-  for (const [id, g] of [...groups]) {
-    if (g.router || !id.startsWith('mac:') || !isLocalMac(id.slice(4))) continue;
+  // Deleting the entry being visited leaves a Map's iteration of the rest as it was: no copy.
+  for (const [id, g] of groups) {
+    if (g.router || !id.startsWith('mac:') || !isLocalMac(id, 4)) continue;
     let into: string | undefined;
     const names: string[] = [];
     for (const e of g.members) {
