@@ -176,8 +176,13 @@ export function assessDevice(facts: DeviceFacts, k: InventoryKnowledge, at: Date
   return assessed;
 }
 
-/** The order of localeCompare, from one collator (localeCompare makes one for each call it is not given). */
-const byText = new Intl.Collator().compare;
+/**
+ * Ids (device ids, CVE and advisory ids) in code-point order: the same on every machine whatever its
+ * locale, and without a collator (ICU's first one takes 6–10 ms to make, a tenth of a hospital's report).
+ */
+function byText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
 
 export function assessInventory(all: readonly DeviceFacts[], k: InventoryKnowledge, at: Date = new Date()): Inventory {
   const devices = all.map((f) => assessDevice(f, k, at)).sort((a, b) => b.risk.score - a.risk.score || byText(a.id, b.id));
