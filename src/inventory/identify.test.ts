@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { InventoryBuilder } from './builder.ts';
-import { identify, sameVendor, type IdentifyKnowledge, type ProfileMatch, type ResolvedOs } from './identify.ts';
+import { deviceOf, identify, identityKey, identityOf, macIdentity, rebindIdentity, sameVendor, type IdentifyKnowledge, type ProfileMatch, type ResolvedOs } from './identify.ts';
 import { bannerSoftware, dicomImplementation, osFromBanner, osFromServerHeader, osFromUserAgent, productTokens } from './signals.ts';
 import type { Observation } from '../protocols/observation.ts';
 
@@ -147,4 +147,29 @@ test('product tokens, User-Agent OS and DICOM implementation names', () => {
   assert.equal(osFromUserAgent('curl/7.68.0'), undefined);
   assert.deepEqual(dicomImplementation('OFFIS_DCMTK_367'), { name: 'DCMTK', version: '3.6.7' });
   assert.deepEqual(dicomImplementation('PYNETDICOM_200'), { name: 'PYNETDICOM_200' });
+});
+
+test('two devices that state the same things share a key and claims, each with its own evidence; any difference parts them', () => {
+  const say = (mac: string, ip: string, confidence = 0.9) =>
+    builderWith(mac, ip, [
+      ['dicom', 'dicom.implementation_class_uid', '1.2.840.113619.6.1', confidence],
+      ['tcp', 'os', 'Windows 7 or 8', 0.3],
+    ]).devices()[0]!;
+  const a = say('00:1b:2c:00:00:01', '10.0.0.1');
+  const b = say('00:1b:2c:00:00:02', '10.0.0.2');
+  const key = (d: typeof a) => identityKey(d, macIdentity(d, knowledge));
+  assert.equal(key(a), key(b));
+  const shared = rebindIdentity(identityOf(a, knowledge, macIdentity(a, knowledge)), a, b);
+  assert.ok(shared);
+  const own = identify(b, knowledge);
+  assert.deepEqual(deviceOf(b, shared), own);
+  // b's own observations and MAC, not a's.
+  assert.deepEqual(shared.vendor?.evidence.map((e) => e.frame), own.vendor?.evidence.map((e) => e.frame));
+  assert.ok(shared.vendor?.evidence.every((e) => e.frame === 0 ? e.value === '00:1b:2c:00:00:02' : e.frame > 2));
+  // Another confidence, another registry assignment, or a value that ends where another begins: another key.
+  assert.notEqual(key(say('00:1b:2c:00:00:03', '10.0.0.3', 0.8)), key(a));
+  assert.notEqual(key(say('00:15:5d:00:00:03', '10.0.0.3')), key(a));
+  const tricky = builderWith('00:1b:2c:00:00:04', '10.0.0.4', [['http', 'http.server', 'x\u00021:y', 0.9]]).devices()[0]!;
+  const plain = builderWith('00:1b:2c:00:00:05', '10.0.0.5', [['http', 'http.server', 'x', 0.9], ['http', 'http.server', 'y', 0.9]]).devices()[0]!;
+  assert.notEqual(key(tricky), key(plain));
 });

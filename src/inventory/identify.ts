@@ -145,7 +145,132 @@ function round(x: number): number {
   return Math.round(x * 100) / 100;
 }
 
+/** Who a device is: the claims identify makes (the Device less its addresses, times and counts). */
+export interface Identity {
+  hostnames: string[];
+  randomMac: boolean;
+  vendor?: Claim;
+  model?: Claim;
+  type?: Claim;
+  category: Claim<Category>;
+  criticality: Criticality;
+  os?: OsClaim;
+  software: Software[];
+}
+
+/** What identify reads of a device's first MAC: whether it is randomised, and whom the registry assigns it to. */
+export interface MacIdentity {
+  mac: string | undefined;
+  random: boolean;
+  oui: OuiAssignment | undefined;
+}
+
+export function macIdentity(d: DeviceFacts, k: IdentifyKnowledge): MacIdentity {
+  const mac = d.macs[0];
+  const random = mac !== undefined && k.isLocalMac(mac);
+  return { mac, random, oui: mac !== undefined && !random ? k.oui(mac) : undefined };
+}
+
 export function identify(d: DeviceFacts, k: IdentifyKnowledge): Device {
+  return deviceOf(d, identityOf(d, k, macIdentity(d, k)));
+}
+
+// ─── Devices that state the same things ────────────────────────────────────────────────────────────
+
+/** Longer keys (devices that state much, which rarely state the same) are not worth keeping. */
+const MAX_IDENTITY_KEY = 512;
+
+/**
+ * All that identityOf reads of a device but where its evidence points: its statements (attribute,
+ * value, confidence, protocol, how many observations back each), its MAC's registry assignment,
+ * whether it routes, its printing service. Devices with one key get the same claims (rebindIdentity):
+ * a network's addresses seen only behind a router, its devices that said nothing but a TCP
+ * fingerprint, a fleet of one model that names itself alike. Undefined for a device that states
+ * too much to be worth sharing.
+ */
+export function identityKey(d: DeviceFacts, m: MacIdentity): string | undefined {
+  let key = m.mac === undefined ? '-' : m.random ? 'r' : m.oui === undefined ? 'u' : `o${m.oui.block} ${m.oui.prefix} ${m.oui.organisation}`;
+  if (d.router) key += '\u0001router';
+  const printer = printerService(d);
+  if (printer !== undefined) key += `\u0001printer ${printer.port}`;
+  for (const [attribute, values] of d.facts) {
+    key += `\u0001${attribute}`;
+    // Each value with its length first: no text a device sends can pass for another statement.
+    for (const v of values) key += `\u0002${v.value.length}:${v.value}\u0003${v.confidence}\u0003${v.protocol}\u0003${v.evidence.length}`;
+    if (key.length > MAX_IDENTITY_KEY) return undefined;
+  }
+  return key;
+}
+
+/**
+ * `id`, the identity of `from`, as that of `to`, a device with the same identityKey: the same claims,
+ * each with `to`'s own evidence — the observations in the same places of `to`'s facts, and `to`'s
+ * MAC for the registry's claim. Claims without evidence are shared (claims are never changed once
+ * made). Undefined when some evidence has no counterpart (then `to` is identified by itself).
+ */
+export function rebindIdentity(id: Identity, from: DeviceFacts, to: DeviceFacts): Identity | undefined {
+  let fromLists: (readonly FactValue[])[] | undefined;
+  let toLists: (readonly FactValue[])[] | undefined;
+  let lost = false;
+  const counterpart = (e: Evidence): Evidence => {
+    fromLists ??= [...from.facts.values()];
+    toLists ??= [...to.facts.values()];
+    for (let i = 0; i < fromLists.length; i++) {
+      const values = fromLists[i] as readonly FactValue[];
+      for (let j = 0; j < values.length; j++) {
+        const k = (values[j] as FactValue).evidence.indexOf(e);
+        if (k >= 0) {
+          const there = toLists[i]?.[j]?.evidence[k];
+          if (there !== undefined) return there;
+        }
+      }
+    }
+    const mac = to.macs[0];
+    if (e.protocol === 'ethernet' && e.attribute === 'mac' && mac !== undefined) return { protocol: 'ethernet', attribute: 'mac', value: mac, frame: 0, time: to.first };
+    lost = true;
+    return e;
+  };
+  const claim = <C extends Claim>(c: C): C => (c.evidence.length === 0 ? c : { ...c, evidence: c.evidence.map(counterpart) });
+  const out: Identity = {
+    hostnames: [...id.hostnames],
+    randomMac: id.randomMac,
+    category: claim(id.category),
+    criticality: id.criticality,
+    software: id.software.map((s) => ({ ...s, evidence: counterpart(s.evidence) })),
+  };
+  if (id.vendor !== undefined) out.vendor = claim(id.vendor);
+  if (id.model !== undefined) out.model = claim(id.model);
+  if (id.type !== undefined) out.type = claim(id.type);
+  if (id.os !== undefined) out.os = claim(id.os);
+  return lost ? undefined : out;
+}
+
+/** The Device record: the device's own addresses, times and counts with its identity. */
+export function deviceOf(d: DeviceFacts, id: Identity): Device {
+  const device: Device = {
+    id: d.id,
+    macs: d.macs,
+    ips: d.ips,
+    hostnames: id.hostnames,
+    firstSeen: d.first,
+    lastSeen: d.last,
+    randomMac: id.randomMac,
+    category: id.category,
+    criticality: id.criticality,
+    software: id.software,
+    services: d.services,
+    peers: d.peers,
+    observations: d.observations,
+  };
+  if (d.vlan !== undefined) device.vlan = d.vlan;
+  if (id.vendor !== undefined) device.vendor = id.vendor;
+  if (id.model !== undefined) device.model = id.model;
+  if (id.type !== undefined) device.type = id.type;
+  if (id.os !== undefined) device.os = id.os;
+  return device;
+}
+
+export function identityOf(d: DeviceFacts, k: IdentifyKnowledge, macId: MacIdentity): Identity {
   // --- names
   const hostnames: string[] = [];
   const seenNames = new Set<string>();
@@ -164,9 +289,7 @@ export function identify(d: DeviceFacts, k: IdentifyKnowledge): Device {
   }
 
   // --- vendor registry
-  const mac = d.macs[0];
-  const randomMac = mac !== undefined && k.isLocalMac(mac);
-  const oui = mac !== undefined && !randomMac ? k.oui(mac) : undefined;
+  const { mac, oui } = macId;
 
   // --- device profiles over every (attribute, value), plus the OUI vendor and the names
   const pairs: { attribute: string; value: string }[] = [];
@@ -270,27 +393,12 @@ export function identify(d: DeviceFacts, k: IdentifyKnowledge): Device {
     software.push(s);
   }
 
-  const device: Device = {
-    id: d.id,
-    macs: d.macs,
-    ips: d.ips,
-    hostnames,
-    firstSeen: d.first,
-    lastSeen: d.last,
-    randomMac,
-    category,
-    criticality,
-    software,
-    services: d.services,
-    peers: d.peers,
-    observations: d.observations,
-  };
-  if (d.vlan !== undefined) device.vlan = d.vlan;
-  if (vendor !== undefined) device.vendor = vendor;
-  if (model !== undefined) device.model = model;
-  if (type !== undefined) device.type = type;
-  if (os !== undefined) device.os = os;
-  return device;
+  const identity: Identity = { hostnames, randomMac: macId.random, category, criticality, software };
+  if (vendor !== undefined) identity.vendor = vendor;
+  if (model !== undefined) identity.model = model;
+  if (type !== undefined) identity.type = type;
+  if (os !== undefined) identity.os = os;
+  return identity;
 }
 
 function criticalityOf(c: Category): Criticality {
@@ -348,6 +456,11 @@ function clinicalProtocolType(d: DeviceFacts): { type: Claim; category: Claim<Ca
   return undefined;
 }
 
+/** The first raw, IPP or LPD printing service the device answers on. */
+function printerService(d: DeviceFacts): DeviceFacts['services'][number] | undefined {
+  return d.services.find((s) => s.transport === 'tcp' && (s.port === 9100 || s.port === 631 || s.port === 515));
+}
+
 /** What the traffic alone says about the kind of device when no profile matched. */
 function fallbackType(d: DeviceFacts, os: OsClaim | undefined): { type?: Claim; category: Claim<Category> } {
   const general = (why: string, ev: Evidence[] = []): Claim<Category> => ({ value: 'general-it', confidence: 0.3, rule: why, evidence: ev });
@@ -357,7 +470,7 @@ function fallbackType(d: DeviceFacts, os: OsClaim | undefined): { type?: Claim; 
   }
   const clinical = clinicalProtocolType(d);
   if (clinical !== undefined) return clinical;
-  const printer = d.services.find((s) => s.transport === 'tcp' && (s.port === 9100 || s.port === 631 || s.port === 515));
+  const printer = printerService(d);
   if (printer !== undefined) {
     const rule = `answers on TCP ${printer.port} (raw/IPP/LPD printing)`;
     return { type: { value: 'printer', confidence: 0.6, rule, evidence: [] }, category: general(rule) };

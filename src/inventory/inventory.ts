@@ -13,7 +13,7 @@ import { detectLeaks, leakAttributes, leakSoftware } from '../assess/leaks.ts';
 import { SEVERITIES, type LeakFinding, type Severity } from '../assess/finding.ts';
 import { SELF_NAMES, type DeviceFacts } from './builder.ts';
 import { CATEGORIES, type Category, type Device, type OsRelease } from './device.ts';
-import { IDENTIFY_ATTRIBUTES, identify, type IdentifyKnowledge } from './identify.ts';
+import { IDENTIFY_ATTRIBUTES, deviceOf, identityKey, identityOf, macIdentity, rebindIdentity, type Identity, type IdentifyKnowledge } from './identify.ts';
 
 export interface InventoryKnowledge extends IdentifyKnowledge {
   advisories: Advisories;
@@ -138,9 +138,23 @@ function deviceSeverity(leak: Severity, criticality: Device['criticality']): Sev
 
 const NO_RELEASES: readonly OsRelease[] = [];
 
-export function assessDevice(facts: DeviceFacts, k: InventoryKnowledge, at: Date): AssessedDevice {
-  const device = identify(facts, k);
-  const found = facts.facts.size > 0 ? detectLeaks(facts) : [];
+/**
+ * A report's identities by identityKey: the first device of each key is identified, the others take
+ * its claims with their own evidence. Devices whose statements leak something are not shared (their
+ * leaks add software to their claims).
+ */
+export type SharedIdentities = Map<string, { from: DeviceFacts; identity: Identity } | null>;
+
+/** `shared`: the identities of devices already assessed in this report (assessInventory passes one). */
+export function assessDevice(facts: DeviceFacts, k: InventoryKnowledge, at: Date, shared?: SharedIdentities): AssessedDevice {
+  const macId = macIdentity(facts, k);
+  const key = shared !== undefined ? identityKey(facts, macId) : undefined;
+  const same = key !== undefined ? shared?.get(key) : undefined;
+  // A device of a known key leaks nothing: its statements are the first one's, which leaked nothing.
+  const identity = (same !== undefined && same !== null ? rebindIdentity(same.identity, same.from, facts) : undefined) ?? identityOf(facts, k, macId);
+  const device = deviceOf(facts, identity);
+  const found = facts.facts.size > 0 && (same === undefined || same === null) ? detectLeaks(facts) : [];
+  if (key !== undefined && same === undefined) shared?.set(key, found.length === 0 ? { from: facts, identity } : null);
   const leaks: DeviceLeak[] = found.length > 0 ? found.map((l) => ({ ...l, deviceSeverity: deviceSeverity(l.severity, device.criticality) })) : [];
   // Leaked software (a database named in an error, a framework version) is software on the device, and can match advisories.
   for (const sw of found.length > 0 ? leakSoftware(found) : []) {
@@ -185,7 +199,8 @@ function byText(a: string, b: string): number {
 }
 
 export function assessInventory(all: readonly DeviceFacts[], k: InventoryKnowledge, at: Date = new Date()): Inventory {
-  const devices = all.map((f) => assessDevice(f, k, at)).sort((a, b) => b.risk.score - a.risk.score || byText(a.id, b.id));
+  const shared: SharedIdentities = new Map();
+  const devices = all.map((f) => assessDevice(f, k, at, shared)).sort((a, b) => b.risk.score - a.risk.score || byText(a.id, b.id));
   const byCategory = Object.fromEntries(CATEGORIES.map((c) => [c, 0])) as Record<Category, number>;
   for (const d of devices) byCategory[d.category.value]++;
   const forecast = eolForecast(
