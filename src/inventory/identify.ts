@@ -177,6 +177,8 @@ export function identify(d: DeviceFacts, k: IdentifyKnowledge): Device {
 
 // ─── Devices that state the same things ────────────────────────────────────────────────────────────
 
+const NAME_ATTRIBUTES: ReadonlySet<string> = new Set(HOSTNAME_ATTRIBUTES);
+
 /** Longer keys (devices that state much, which rarely state the same) are not worth keeping. */
 const MAX_IDENTITY_KEY = 512;
 
@@ -185,8 +187,8 @@ const MAX_IDENTITY_KEY = 512;
  * value, confidence, protocol, how many observations back each), its MAC's registry assignment,
  * whether it routes, its printing service. Devices with one key get the same claims (rebindIdentity):
  * a network's addresses seen only behind a router, its devices that said nothing but a TCP
- * fingerprint, a fleet of one model that names itself alike. Undefined for a device that states
- * too much to be worth sharing.
+ * fingerprint, a fleet of one model. Undefined for a device that names itself (no other has its
+ * name) or states too much to be worth sharing.
  */
 export function identityKey(d: DeviceFacts, m: MacIdentity): string | undefined {
   let key = m.mac === undefined ? '-' : m.random ? 'r' : m.oui === undefined ? 'u' : `o${m.oui.block} ${m.oui.prefix} ${m.oui.organisation}`;
@@ -194,6 +196,8 @@ export function identityKey(d: DeviceFacts, m: MacIdentity): string | undefined 
   const printer = printerService(d);
   if (printer !== undefined) key += `\u0001printer ${printer.port}`;
   for (const [attribute, values] of d.facts) {
+    // A name is one device's own: a device that states one shares its identity with none.
+    if (NAME_ATTRIBUTES.has(attribute)) return undefined;
     key += `\u0001${attribute}`;
     // Each value with its length first: no text a device sends can pass for another statement.
     for (const v of values) key += `\u0002${v.value.length}:${v.value}\u0003${v.confidence}\u0003${v.protocol}\u0003${v.evidence.length}`;
