@@ -132,6 +132,20 @@ test('a gateway that carries only a few addresses is still a router when a host 
   assert.deepEqual(dc.map((d) => d.id), [`mac:${DC}`], 'one device for the DC, whatever VLAN tag its packets carried');
 });
 
+test("a phone on a randomised MAC does not list the MAC of a virtual router that carried its traffic", () => {
+  const b = new InventoryBuilder();
+  const PHONE = 'da:a1:19:00:00:01';
+  // A KVM guest's MAC (52:54:00:…) is locally administered, as a phone's randomised one is.
+  const VROUTER = '52:54:00:aa:bb:cc';
+  b.addFlow(flow({ clientMac: PHONE, clientIp: '10.5.0.20', serverMac: '00:0e:2f:00:00:09', serverIp: '10.5.0.9' }));
+  // The router carries the phone's address (a routed copy) and many others'.
+  for (let i = 20; i <= 26; i++) b.addFlow(flow({ clientMac: VROUTER, clientIp: `10.5.0.${i}`, serverMac: '00:0e:2f:00:00:09', serverIp: '10.5.0.9', vlan: 7 }));
+  assert.ok(b.routers().has(VROUTER));
+  const phone = b.devices().find((d) => d.id === `mac:${PHONE}`);
+  assert.deepEqual(phone?.macs, [PHONE]);
+  assert.deepEqual(phone?.ips, ['10.5.0.20']);
+});
+
 test('a phone that randomises its MAC is one device while it keeps its name; workstations sharing a name are not merged', () => {
   const b = new InventoryBuilder();
   b.addObservation(obs({ mac: 'da:a1:19:00:00:01', ip: '10.5.0.20', attribute: 'dhcp.hostname', value: 'Lucas-iPhone' }));

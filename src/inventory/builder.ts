@@ -442,40 +442,41 @@ export class InventoryBuilder {
     for (const mac of routers) if (!groups.has(`mac:${mac}`)) groups.set(`mac:${mac}`, { router: true, members: [] });
     mergeRandomisedMacs(groups);
     const out: DeviceFacts[] = [];
-    for (const [id, g] of groups) out.push(this.merge(id, g.router, g.members));
+    for (const [id, g] of groups) out.push(this.merge(id, g.router, g.members, routers));
     return out;
   }
 
-  private merge(id: string, router: boolean, members: Endpoint[]): DeviceFacts {
-    const macs = new Set<string>();
-    const ips = new Set<string>();
+  private merge(id: string, router: boolean, members: Endpoint[], routers: ReadonlySet<string>): DeviceFacts {
+    // Arrays, not sets: most devices are one endpoint, a few a handful.
+    const byMac = id.startsWith('mac:');
+    const macs: string[] = byMac ? [id.slice(4)] : [];
+    // A host keyed by a randomised MAC also lists the other randomised MACs merged into it — not a
+    // router's, which only carried a routed copy of its traffic.
+    const randomised = byMac && !router && isLocalMac(id, 4);
+    const ips: string[] = [];
     let facts: Map<string, FactValue[]> | undefined;
-    const services = new Map<number, Service>();
+    const services: Service[] = [];
     // Every member's peers; a union is made only when there are several.
     const peerLists: (string | Set<string>)[] = [];
     let first = Infinity;
     let last = -Infinity;
     let observations = 0;
     let vlan: number | undefined;
-    const overflow = { internal: 0, external: 0 };
-    const byMac = id.startsWith('mac:');
-    if (byMac) macs.add(id.slice(4));
-    // A host keyed by a randomised MAC also lists the other randomised MACs merged into it.
-    const randomised = byMac && !router && isLocalMac(id, 4);
+    let overflowInternal = 0;
+    let overflowExternal = 0;
     for (const e of members) {
-      if (randomised && e.mac !== undefined && isLocalMac(e.mac)) macs.add(e.mac);
-      if (e.ip !== undefined && (!router || id.startsWith('ip:'))) ips.add(e.ip);
+      if (randomised && e.mac !== undefined && isLocalMac(e.mac) && !routers.has(e.mac) && !macs.includes(e.mac)) macs.push(e.mac);
+      if (e.ip !== undefined && !router && !ips.includes(e.ip)) ips.push(e.ip);
       if (e.vlan !== undefined) vlan = e.vlan;
       first = Math.min(first, e.first);
       last = Math.max(last, e.last);
       observations += e.observations;
-      overflow.internal += e.peersOverflowInternal;
-      overflow.external += e.peersOverflowExternal;
+      overflowInternal += e.peersOverflowInternal;
+      overflowExternal += e.peersOverflowExternal;
       if (e.peers !== undefined) peerLists.push(e.peers);
       for (const sv of servicesOf(e)) {
-        const k = sv.transport === 'udp' ? sv.port + 65536 : sv.port;
-        const have = services.get(k);
-        if (have === undefined) services.set(k, { ...sv });
+        const have = services.find((x) => x.port === sv.port && x.transport === sv.transport);
+        if (have === undefined) services.push({ ...sv });
         else {
           have.flows += sv.flows;
           if (have.app === undefined && sv.app !== undefined) have.app = sv.app;
@@ -517,24 +518,24 @@ export class InventoryBuilder {
       }
       peers = union;
     }
-    let internal = overflow.internal;
-    let external = overflow.external;
+    let internal = overflowInternal;
+    let external = overflowExternal;
     // Distinct peers, not counting the device's own addresses.
     for (const p of peers) {
-      if (ips.has(p)) continue;
+      if (ips.includes(p)) continue;
       if ((addressClass(p) & INTERNAL) !== 0) internal++;
       else external++;
     }
     const d: DeviceFacts = {
       id,
-      macs: [...macs].sort(),
-      ips: [...ips].sort(compareIp),
+      macs: macs.length > 1 ? macs.sort() : macs,
+      ips: ips.length > 1 ? ips.sort(compareIp) : ips,
       first: Number.isFinite(first) ? first : 0,
       last: Number.isFinite(last) ? last : 0,
       observations,
       router,
       facts: facts ?? NO_FACTS,
-      services: [...services.values()].sort((a, b) => a.port - b.port || (a.transport < b.transport ? -1 : a.transport > b.transport ? 1 : 0)),
+      services: services.length > 1 ? services.sort((a, b) => a.port - b.port || (a.transport < b.transport ? -1 : a.transport > b.transport ? 1 : 0)) : services,
       peers: { internal, external },
     };
     if (vlan !== undefined) d.vlan = vlan;
