@@ -201,21 +201,29 @@ function byText(a: string, b: string): number {
 export function assessInventory(all: readonly DeviceFacts[], k: InventoryKnowledge, at: Date = new Date()): Inventory {
   const shared: SharedIdentities = new Map();
   const devices = all.map((f) => assessDevice(f, k, at, shared)).sort((a, b) => b.risk.score - a.risk.score || byText(a.id, b.id));
+  // The counts in one pass (a report runs once, mostly as code not yet optimised: each pass costs).
   const byCategory = Object.fromEntries(CATEGORIES.map((c) => [c, 0])) as Record<Category, number>;
-  for (const d of devices) byCategory[d.category.value]++;
-  const forecast = eolForecast(
-    devices.map((d) => ({ category: d.category.value, releases: d.os?.releases ?? NO_RELEASES })),
-    standardForecastDates(at),
-  );
+  let eol = 0;
+  let withKev = 0;
+  let leaking = 0;
+  const lifecycles: { category: Category; releases: readonly OsRelease[] }[] = [];
+  for (const d of devices) {
+    byCategory[d.category.value]++;
+    if (d.lifecycle.state === 'eol') eol++;
+    if (d.vulnerabilities.length > 0 && d.vulnerabilities.some((v) => v.kev)) withKev++;
+    if (d.leaks.length > 0 && d.leaks.some((l) => l.severity !== 'info' && l.severity !== 'low')) leaking++;
+    lifecycles.push({ category: d.category.value, releases: d.os?.releases ?? NO_RELEASES });
+  }
+  const forecast = eolForecast(lifecycles, standardForecastDates(at));
   return {
     devices,
     summary: {
       asOf: at.toISOString().slice(0, 10),
       devices: devices.length,
       byCategory,
-      eol: devices.filter((d) => d.lifecycle.state === 'eol').length,
-      withKev: devices.filter((d) => d.vulnerabilities.some((v) => v.kev)).length,
-      leaking: devices.filter((d) => d.leaks.some((l) => l.severity !== 'info' && l.severity !== 'low')).length,
+      eol,
+      withKev,
+      leaking,
       forecast,
     },
   };
