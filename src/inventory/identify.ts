@@ -146,17 +146,7 @@ function round(x: number): number {
 }
 
 /** Who a device is: the claims identify makes (the Device less its addresses, times and counts). */
-export interface Identity {
-  hostnames: string[];
-  randomMac: boolean;
-  vendor?: Claim;
-  model?: Claim;
-  type?: Claim;
-  category: Claim<Category>;
-  criticality: Criticality;
-  os?: OsClaim;
-  software: Software[];
-}
+export type Identity = Pick<Device, 'hostnames' | 'randomMac' | 'vendor' | 'model' | 'type' | 'category' | 'criticality' | 'os' | 'software'>;
 
 /** What identify reads of a device's first MAC: whether it is randomised, and whom the registry assigns it to. */
 export interface MacIdentity {
