@@ -7,7 +7,7 @@ import { ALL_DISSECTORS, synDissectors } from '../protocols/index.ts';
 import { runSensor, type RunResult } from '../sensor/run.ts';
 import type { Sensor, SensorOptions } from '../sensor/sensor.ts';
 import { InventoryBuilder } from '../inventory/builder.ts';
-import { assessInventory, inventoryAttributes, type AssessedDevice, type Inventory } from '../inventory/inventory.ts';
+import { assessInventorySliced, inventoryAttributes, type AssessedDevice, type Inventory } from '../inventory/inventory.ts';
 import { deviceProfiles } from '../knowledge/device-profiles.ts';
 import { loadKnowledge } from '../knowledge/index.ts';
 import { ReconLedger, detectRecon, type ReconFinding } from '../assess/recon.ts';
@@ -117,7 +117,8 @@ export class AnalysisState {
   /** Asynchronous only to read the knowledge (user-imported advisories are validated, loaded when there are some). */
   async judge(run: RunResult, o: AnalyseOptions = {}): Promise<Analysis> {
     const knowledge = await loadKnowledge(o.knowledgeDir !== undefined ? { knowledgeDir: o.knowledgeDir } : {});
-    const inventory = assessInventory(this.builder.devices(), knowledge, o.asOf ?? new Date());
+    // In slices: a live sensor keeps reading between them (see assessInventorySliced).
+    const inventory = await assessInventorySliced(this.builder.devices(), knowledge, o.asOf ?? new Date());
     const traffic = this.traffic !== undefined ? deviceTraffic(this.traffic.rows(), inventory.devices) : [];
     if (!this.behaviour) return { run, inventory, recon: detectRecon(this.recon), behaviour: [], traffic, anomalies: [], unconfirmedAnomalies: [] };
     const baselineAlerts = detectBaselineDeviations(

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { InventoryBuilder } from './builder.ts';
-import { deviceOf, identify, identityKey, identityOf, macIdentity, rebindIdentity, sameVendor, type IdentifyKnowledge, type ProfileMatch, type ResolvedOs } from './identify.ts';
+import { deviceOf, evidencePlaces, identify, identityKey, identityOf, macIdentity, rebindIdentity, sameVendor, type IdentifyKnowledge, type ProfileMatch, type ResolvedOs } from './identify.ts';
 import { bannerSoftware, dicomImplementation, osFromBanner, osFromServerHeader, osFromUserAgent, productTokens } from './signals.ts';
 import type { Observation } from '../protocols/observation.ts';
 
@@ -159,7 +159,7 @@ test('two devices that state the same things share a key and claims, each with i
   const b = say('00:1b:2c:00:00:02', '10.0.0.2');
   const key = (d: typeof a) => identityKey(d, macIdentity(d, knowledge));
   assert.equal(key(a), key(b));
-  const shared = rebindIdentity(identityOf(a, knowledge, macIdentity(a, knowledge)), a, b);
+  const shared = rebindIdentity(identityOf(a, knowledge, macIdentity(a, knowledge)), evidencePlaces(a), b);
   assert.ok(shared);
   const own = identify(b, knowledge);
   assert.deepEqual(deviceOf(b, shared), own);

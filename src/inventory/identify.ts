@@ -197,22 +197,34 @@ export function identityKey(d: DeviceFacts, m: MacIdentity): string | undefined 
 }
 
 /**
- * `id`, the identity of `from`, as that of `to`, a device with the same identityKey: the same claims,
+ * Where each of a device's observations sits in its facts (attribute, value, evidence, in order), as
+ * they were when it was identified: a live sensor goes on adding facts while a report is judged.
+ */
+export type EvidencePlaces = readonly (readonly (readonly Evidence[])[])[];
+
+export function evidencePlaces(d: DeviceFacts): EvidencePlaces {
+  const out: (readonly Evidence[])[][] = [];
+  d.facts.forEach((values) => {
+    out.push(values.map((v) => v.evidence));
+  });
+  return out;
+}
+
+/**
+ * `id`, the identity of a device whose evidence sat at `from`, as that of `to`, a device with the same identityKey: the same claims,
  * each with `to`'s own evidence — the observations in the same places of `to`'s facts, and `to`'s
  * MAC for the registry's claim. Claims without evidence are shared (claims are never changed once
  * made). Undefined when some evidence has no counterpart (then `to` is identified by itself).
  */
-export function rebindIdentity(id: Identity, from: DeviceFacts, to: DeviceFacts): Identity | undefined {
-  let fromLists: (readonly FactValue[])[] | undefined;
+export function rebindIdentity(id: Identity, from: EvidencePlaces, to: DeviceFacts): Identity | undefined {
   let toLists: (readonly FactValue[])[] | undefined;
   let lost = false;
   const counterpart = (e: Evidence): Evidence => {
-    fromLists ??= [...from.facts.values()];
     toLists ??= [...to.facts.values()];
-    for (let i = 0; i < fromLists.length; i++) {
-      const values = fromLists[i] as readonly FactValue[];
+    for (let i = 0; i < from.length; i++) {
+      const values = from[i] as readonly (readonly Evidence[])[];
       for (let j = 0; j < values.length; j++) {
-        const k = (values[j] as FactValue).evidence.indexOf(e);
+        const k = (values[j] as readonly Evidence[]).indexOf(e);
         if (k >= 0) {
           const there = toLists[i]?.[j]?.evidence[k];
           if (there !== undefined) return there;

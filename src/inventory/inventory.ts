@@ -13,7 +13,7 @@ import { detectLeaks, leakAttributes, leakSoftware } from '../assess/leaks.ts';
 import { SEVERITIES, type LeakFinding, type Severity } from '../assess/finding.ts';
 import { SELF_NAMES, type DeviceFacts } from './builder.ts';
 import { CATEGORIES, type Category, type Device, type OsRelease } from './device.ts';
-import { IDENTIFY_ATTRIBUTES, deviceOf, identityKey, identityOf, macIdentity, rebindIdentity, type Identity, type IdentifyKnowledge } from './identify.ts';
+import { IDENTIFY_ATTRIBUTES, deviceOf, evidencePlaces, identityKey, identityOf, macIdentity, rebindIdentity, type EvidencePlaces, type Identity, type IdentifyKnowledge } from './identify.ts';
 
 export interface InventoryKnowledge extends IdentifyKnowledge {
   advisories: Advisories;
@@ -143,7 +143,7 @@ const NO_RELEASES: readonly OsRelease[] = [];
  * its claims with their own evidence. Devices whose statements leak something are not shared (their
  * leaks add software to their claims).
  */
-export type SharedIdentities = Map<string, { from: DeviceFacts; identity: Identity } | null>;
+export type SharedIdentities = Map<string, { places: EvidencePlaces; identity: Identity } | null>;
 
 /** `shared`: the identities of devices already assessed in this report (assessInventory passes one). */
 export function assessDevice(facts: DeviceFacts, k: InventoryKnowledge, at: Date, shared?: SharedIdentities): AssessedDevice {
@@ -151,10 +151,10 @@ export function assessDevice(facts: DeviceFacts, k: InventoryKnowledge, at: Date
   const key = shared !== undefined ? identityKey(facts, macId) : undefined;
   const same = key !== undefined ? shared?.get(key) : undefined;
   // A device of a known key leaks nothing: its statements are the first one's, which leaked nothing.
-  const identity = (same !== undefined && same !== null ? rebindIdentity(same.identity, same.from, facts) : undefined) ?? identityOf(facts, k, macId);
+  const identity = (same !== undefined && same !== null ? rebindIdentity(same.identity, same.places, facts) : undefined) ?? identityOf(facts, k, macId);
   const device = deviceOf(facts, identity);
   const found = facts.facts.size > 0 && (same === undefined || same === null) ? detectLeaks(facts) : [];
-  if (key !== undefined && same === undefined) shared?.set(key, found.length === 0 ? { from: facts, identity } : null);
+  if (key !== undefined && same === undefined) shared?.set(key, found.length === 0 ? { places: evidencePlaces(facts), identity } : null);
   const leaks: DeviceLeak[] = found.length > 0 ? found.map((l) => ({ ...l, deviceSeverity: deviceSeverity(l.severity, device.criticality) })) : [];
   // Leaked software (a database named in an error, a framework version) is software on the device, and can match advisories.
   for (const sw of found.length > 0 ? leakSoftware(found) : []) {
@@ -200,7 +200,30 @@ function byText(a: string, b: string): number {
 
 export function assessInventory(all: readonly DeviceFacts[], k: InventoryKnowledge, at: Date = new Date()): Inventory {
   const shared: SharedIdentities = new Map();
-  const devices = all.map((f) => assessDevice(f, k, at, shared)).sort((a, b) => b.risk.score - a.risk.score || byText(a.id, b.id));
+  return inventoryOf(
+    all.map((f) => assessDevice(f, k, at, shared)),
+    at,
+  );
+}
+
+/**
+ * The same, `slice` devices at a time, with the event loop's other work (a live sensor reading its
+ * capture) run between slices: judged at once, ten thousand devices stop the reading for ~0.5 s and
+ * the kernel drops what its buffer cannot hold meanwhile. The sensor may add facts between slices;
+ * each device is read within one slice, and shared identities keep where their evidence sat.
+ */
+export async function assessInventorySliced(all: readonly DeviceFacts[], k: InventoryKnowledge, at: Date = new Date(), slice = 256): Promise<Inventory> {
+  const shared: SharedIdentities = new Map();
+  const assessed: AssessedDevice[] = [];
+  for (let i = 0; i < all.length; i++) {
+    if (i > 0 && i % slice === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    assessed.push(assessDevice(all[i] as DeviceFacts, k, at, shared));
+  }
+  return inventoryOf(assessed, at);
+}
+
+function inventoryOf(assessed: AssessedDevice[], at: Date): Inventory {
+  const devices = assessed.sort((a, b) => b.risk.score - a.risk.score || byText(a.id, b.id));
   // The counts in one pass (a report runs once, mostly as code not yet optimised: each pass costs).
   const byCategory = Object.fromEntries(CATEGORIES.map((c) => [c, 0])) as Record<Category, number>;
   let eol = 0;
