@@ -36,9 +36,9 @@ export interface LiveCapture {
 
 export function tcpdumpArgs(o: LiveOptions): string[] {
   // -n: no name lookups (a passive sensor must not emit DNS queries of its own).
-  // -B: Vigil stops reading while it judges a checkpoint (groups, identifies and assesses every
-  // device: ~0.1 s for a few hundred, ~0.5 s for ten thousand), and what the kernel's buffer cannot
-  // hold meanwhile is dropped; libpcap's default 2 MiB fills in ~20 ms at 1 Gb/s, 64 MiB in ~0.5 s.
+  // -B: Vigil reads nothing while it is busy otherwise (grouping a checkpoint's devices, a slice of
+  // its report, a collection: tens of milliseconds), and what the kernel's buffer cannot hold
+  // meanwhile is dropped; libpcap's default 2 MiB fills in ~20 ms at 1 Gb/s, 64 MiB in ~0.5 s.
   const args = ['-i', o.interface, '-n', '-U', '-B', String((o.bufferMiB ?? 64) * 1024), '-s', String(o.snapLen ?? 0), '-w', '-'];
   if (o.count !== undefined) args.push('-c', String(o.count));
   if (o.filter !== undefined && o.filter.length > 0) args.push(o.filter);
