@@ -211,10 +211,11 @@ export function evidencePlaces(d: DeviceFacts): EvidencePlaces {
 }
 
 /**
- * `id`, the identity of a device whose evidence sat at `from`, as that of `to`, a device with the same identityKey: the same claims,
- * each with `to`'s own evidence — the observations in the same places of `to`'s facts, and `to`'s
- * MAC for the registry's claim. Claims without evidence are shared (claims are never changed once
- * made). Undefined when some evidence has no counterpart (then `to` is identified by itself).
+ * `id`, the identity of a device whose evidence sat at `from`, as that of `to`, a device with the
+ * same identityKey: the same claims, each with `to`'s own evidence — the observations in the same
+ * places of `to`'s facts, and `to`'s MAC for the registry's claim. Claims without evidence are shared
+ * (claims are never changed once made). Undefined when some evidence has no counterpart (then `to`
+ * is identified by itself).
  */
 export function rebindIdentity(id: Identity, from: EvidencePlaces, to: DeviceFacts): Identity | undefined {
   let toLists: (readonly FactValue[])[] | undefined;

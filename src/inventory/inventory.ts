@@ -149,12 +149,13 @@ export type SharedIdentities = Map<string, { places: EvidencePlaces; identity: I
 export function assessDevice(facts: DeviceFacts, k: InventoryKnowledge, at: Date, shared?: SharedIdentities): AssessedDevice {
   const macId = macIdentity(facts, k);
   const key = shared !== undefined ? identityKey(facts, macId) : undefined;
-  const same = key !== undefined ? shared?.get(key) : undefined;
-  // A device of a known key leaks nothing: its statements are the first one's, which leaked nothing.
-  const identity = (same !== undefined && same !== null ? rebindIdentity(same.identity, same.places, facts) : undefined) ?? identityOf(facts, k, macId);
+  // undefined: a key not seen yet in this report; null: one whose devices leak (each is its own).
+  const known = key !== undefined ? shared?.get(key) : undefined;
+  const identity = (known ? rebindIdentity(known.identity, known.places, facts) : undefined) ?? identityOf(facts, k, macId);
   const device = deviceOf(facts, identity);
-  const found = facts.facts.size > 0 && (same === undefined || same === null) ? detectLeaks(facts) : [];
-  if (key !== undefined && same === undefined) shared?.set(key, found.length === 0 ? { places: evidencePlaces(facts), identity } : null);
+  // A device of a shared key leaks nothing: its statements are the first one's, which leaked nothing.
+  const found = facts.facts.size > 0 && !known ? detectLeaks(facts) : [];
+  if (key !== undefined && known === undefined) shared?.set(key, found.length === 0 ? { places: evidencePlaces(facts), identity } : null);
   const leaks: DeviceLeak[] = found.length > 0 ? found.map((l) => ({ ...l, deviceSeverity: deviceSeverity(l.severity, device.criticality) })) : [];
   // Leaked software (a database named in an error, a framework version) is software on the device, and can match advisories.
   for (const sw of found.length > 0 ? leakSoftware(found) : []) {
