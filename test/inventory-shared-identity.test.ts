@@ -49,7 +49,9 @@ test('devices that state the same things get the same claims, each with its own 
   const alone = new Map(all.map((d) => [d.id, assessDevice(d, knowledge, at)]));
   assert.equal(shared.devices.length, alone.size);
   for (const d of shared.devices) assert.equal(JSON.stringify(d), JSON.stringify(alone.get(d.id)), d.id);
-  // In slices, with nothing changing between them: the same report.
+  // In slices, with nothing changing between them: the same devices, the same report.
+  const withFacts = (_: string, v: unknown) => (v instanceof Map ? [...v] : v);
+  assert.equal(JSON.stringify(await state.builder.devicesSliced(), withFacts), JSON.stringify(all, withFacts));
   assert.equal(JSON.stringify(await assessInventorySliced(all, knowledge, at, 7)), JSON.stringify(shared));
 
   // It shared: many devices have a key another has, among them devices with evidence to rebind.
@@ -117,9 +119,10 @@ test('judged in slices while the sensor goes on adding facts, every claim still 
     }
     if (next < later.length) setImmediate(arrive);
   };
-  const all = [...state.builder.devices()];
-  // The replay's devices are judged too, while more of their facts arrive.
+  // Grouped and judged while the replay arrives; then the replay's devices too, while more of their
+  // facts arrive.
   setImmediate(arrive);
+  const all = await state.builder.devicesSliced();
   const first = await assessInventorySliced(all, knowledge, at, 5);
   const inventory = await assessInventorySliced([...all, ...state.builder.devices().filter((d) => !all.some((x) => x.id === d.id))], knowledge, at, 5);
   assert.ok(turns > 20 && next > 0, `the sensor's work ran between slices (${turns} turns)`);

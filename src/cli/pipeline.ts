@@ -117,8 +117,8 @@ export class AnalysisState {
   /** Asynchronous only to read the knowledge (user-imported advisories are validated, loaded when there are some). */
   async judge(run: RunResult, o: AnalyseOptions = {}): Promise<Analysis> {
     const knowledge = await loadKnowledge(o.knowledgeDir !== undefined ? { knowledgeDir: o.knowledgeDir } : {});
-    // In slices: a live sensor keeps reading between them (see assessInventorySliced).
-    const inventory = await assessInventorySliced(this.builder.devices(), knowledge, o.asOf ?? new Date());
+    // In slices: a live sensor keeps reading between them (devicesSliced, assessInventorySliced).
+    const inventory = await assessInventorySliced(await this.builder.devicesSliced(), knowledge, o.asOf ?? new Date());
     const traffic = this.traffic !== undefined ? deviceTraffic(this.traffic.rows(), inventory.devices) : [];
     if (!this.behaviour) return { run, inventory, recon: detectRecon(this.recon), behaviour: [], traffic, anomalies: [], unconfirmedAnomalies: [] };
     const baselineAlerts = detectBaselineDeviations(
