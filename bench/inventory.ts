@@ -127,7 +127,7 @@ for (const file of files) {
 const PASSES = Math.max(6, RUNS * 3);
 const WARMUP = Math.ceil(PASSES / 3);
 console.log(`\nIn a long-running process: packets/s while the inventory is built (CPU, median of the last ${PASSES - WARMUP} of ${PASSES} passes each, interleaved), and the report\n`);
-console.log('| capture | sensor alone | sensor + inventory | inventory costs (packets/s) | knowledge load (once) | report, cold (first) | report, warm | longest wait to read, report in slices | devices |');
+console.log('| capture | sensor alone | sensor + inventory | inventory costs (packets/s) | knowledge load (once) | report, cold (first) | report, warm | longest wait to read (grouped and judged in slices) | devices |');
 console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const file of files) {
   const packets = packetsIn(file);
