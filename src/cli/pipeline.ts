@@ -114,7 +114,10 @@ export class AnalysisState {
     return span <= learn ? { span, learn } : undefined;
   }
 
-  /** Asynchronous only to read the knowledge (user-imported advisories are validated, loaded when there are some). */
+  /**
+   * Asynchronous to read the knowledge (user-imported advisories are validated, loaded when there are
+   * some), and to group and assess the devices in slices with the sensor's reading between them.
+   */
   async judge(run: RunResult, o: AnalyseOptions = {}): Promise<Analysis> {
     const knowledge = await loadKnowledge(o.knowledgeDir !== undefined ? { knowledgeDir: o.knowledgeDir } : {});
     // In slices: a live sensor keeps reading between them (devicesSliced, assessInventorySliced).

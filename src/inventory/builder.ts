@@ -438,7 +438,7 @@ export class InventoryBuilder {
     yield;
     // Which host MAC owns each IP in each VLAN (the most recent one, if the IP moved between devices).
     const owners = new Map<string, { vlan: number | undefined; mac: string; time: number }[]>();
-    const own = (mac: string, eps: readonly Endpoint[]) => {
+    const addOwner = (mac: string, eps: readonly Endpoint[]) => {
       for (const e of eps) {
         const ip = e.ip as string;
         let list = owners.get(ip);
@@ -453,7 +453,7 @@ export class InventoryBuilder {
     };
     let n = 0;
     for (const [mac, eps] of this.macIps) {
-      if (!routers.has(mac)) own(mac, eps);
+      if (!routers.has(mac)) addOwner(mac, eps);
       if (++n % GROUPING_STEP === 0) yield;
     }
     // A routed copy of a packet can carry another VLAN's tag than the host's own (a SPAN of a trunk
