@@ -49,6 +49,9 @@ test('devices that state the same things get the same claims, each with its own 
   const alone = new Map(all.map((d) => [d.id, assessDevice(d, knowledge, at)]));
   assert.equal(shared.devices.length, alone.size);
   for (const d of shared.devices) assert.equal(JSON.stringify(d), JSON.stringify(alone.get(d.id)), d.id);
+  // Devices of one identity with the same services and peer counts share one judgement (read-only).
+  const judgements = new Set(shared.devices.map((d) => d.risk)).size;
+  assert.ok(judgements < shared.devices.length / 2, `${judgements} judgements for ${shared.devices.length} devices`);
   // In slices, with nothing changing between them: the same devices, the same report.
   const withFacts = (_: string, v: unknown) => (v instanceof Map ? [...v] : v);
   assert.equal(JSON.stringify(await state.builder.devicesSliced(), withFacts), JSON.stringify(all, withFacts));

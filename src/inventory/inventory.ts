@@ -143,7 +143,25 @@ const NO_RELEASES: readonly OsRelease[] = [];
  * its claims with their own evidence. Devices whose statements leak something are not shared (their
  * leaks add software to their claims).
  */
-export type SharedIdentities = Map<string, { places: EvidencePlaces; identity: Identity } | null>;
+export type SharedIdentities = Map<string, SharedIdentity | null>;
+
+interface SharedIdentity {
+  places: EvidencePlaces;
+  identity: Identity;
+  /**
+   * What the devices of this identity were judged to be, by what else the judgement reads of them:
+   * the services they answered on and their peer counts (servicesAndPeers). Devices of one identity
+   * and one such key have the same vulnerabilities and risk, shared read-only.
+   */
+  judged: Map<string, { vulnerabilities: VulnMatch[]; risk: RiskScore }>;
+}
+
+/** The key of what vulnerability matching and risk read of a device beyond its identity and flags. */
+function servicesAndPeers(d: DeviceFacts): string {
+  let key = `${d.peers.internal}/${d.peers.external}`;
+  for (const s of d.services) key += ` ${s.transport}/${s.port}/${s.app ?? ''}`;
+  return key;
+}
 
 /** `shared`: the identities of devices already assessed in this report (assessInventory passes one). */
 export function assessDevice(facts: DeviceFacts, k: InventoryKnowledge, at: Date, shared?: SharedIdentities): AssessedDevice {
@@ -155,7 +173,7 @@ export function assessDevice(facts: DeviceFacts, k: InventoryKnowledge, at: Date
   const device = deviceOf(facts, identity);
   // A device of a shared key leaks nothing: its statements are the first one's, which leaked nothing.
   const found = facts.facts.size > 0 && !known ? detectLeaks(facts) : [];
-  if (key !== undefined && known === undefined) shared?.set(key, found.length === 0 ? { places: evidencePlaces(facts), identity } : null);
+  if (key !== undefined && known === undefined) shared?.set(key, found.length === 0 ? { places: evidencePlaces(facts), identity, judged: new Map() } : null);
   const leaks: DeviceLeak[] = found.length > 0 ? found.map((l) => ({ ...l, deviceSeverity: deviceSeverity(l.severity, device.criticality) })) : [];
   // Leaked software (a database named in an error, a framework version) is software on the device, and can match advisories.
   for (const sw of found.length > 0 ? leakSoftware(found) : []) {
@@ -168,6 +186,11 @@ export function assessDevice(facts: DeviceFacts, k: InventoryKnowledge, at: Date
   }
   const releases = device.os?.releases ?? NO_RELEASES;
   const lifecycle = lifecycleOf(releases, at);
+  // A device of a shared identity whose services and peers another of them had: judged as that one.
+  const entry = known ?? (key !== undefined ? shared?.get(key) : undefined) ?? undefined;
+  const judgedKey = entry !== undefined ? servicesAndPeers(facts) : '';
+  const judged = entry?.judged.get(judgedKey);
+  if (judged !== undefined) return assessedOf(device, lifecycle, leaks, judged.vulnerabilities, judged.risk);
   // The device's own software and services lists: the matcher reads their names, versions, ports and
   // protocols only (and keeps none of them in what it returns).
   const subject: VulnSubject = { software: device.software, services: device.services, flags: flagsOf(facts) };
@@ -182,7 +205,15 @@ export function assessDevice(facts: DeviceFacts, k: InventoryKnowledge, at: Date
     riskLeaks = found.some((l) => l.severity === 'low') ? [...serious, 'version banners'] : serious;
   }
   const risk = assessRisk(device, { vulnerabilities, lifecycle, leaks: riskLeaks });
-  // The identified device becomes the assessed one (it is this function's own new object): no copy.
+  if (entry !== undefined && entry.judged.size < MAX_JUDGED) entry.judged.set(judgedKey, { vulnerabilities, risk });
+  return assessedOf(device, lifecycle, leaks, vulnerabilities, risk);
+}
+
+/** Judgements kept per shared identity (its devices' distinct services and peer counts). */
+const MAX_JUDGED = 256;
+
+/** The identified device becomes the assessed one (it is assessDevice's own new object): no copy. */
+function assessedOf(device: Device, lifecycle: LifecycleStatus, leaks: DeviceLeak[], vulnerabilities: VulnMatch[], risk: RiskScore): AssessedDevice {
   const assessed = device as AssessedDevice;
   assessed.lifecycle = lifecycle;
   assessed.leaks = leaks;
