@@ -98,12 +98,6 @@ function seen(e: Endpoint, t: number): void {
   if (t > e.last) e.last = t;
 }
 
-/** An endpoint's services, one by one. */
-function servicesOf(e: Endpoint): Iterable<Service> {
-  const s = e.services;
-  return s === undefined ? [] : s instanceof Map ? s.values() : [s];
-}
-
 /** A lookup's (MAC, VLAN, IP) and the endpoint it found. */
 interface RecentEndpoint {
   mac: string | undefined;
@@ -544,50 +538,14 @@ export class InventoryBuilder {
       overflowInternal += e.peersOverflowInternal;
       overflowExternal += e.peersOverflowExternal;
       if (e.peers !== undefined) peerLists.push(e.peers);
-      for (const sv of servicesOf(e)) {
-        const have = services.find((x) => x.port === sv.port && x.transport === sv.transport);
-        if (have === undefined) services.push({ ...sv });
-        else {
-          have.flows += sv.flows;
-          if (have.app === undefined && sv.app !== undefined) have.app = sv.app;
-        }
-      }
+      if (e.services !== undefined) addServices(services, e.services);
       if (e.facts === undefined) continue;
       // Most devices are one endpoint: their facts are the device's as they are, not copied value by
       // value (a third of the objects a report allocates, all of them kept until it is done).
-      if (members.length === 1) {
-        facts = e.facts;
-        continue;
-      }
-      facts ??= new Map();
-      for (const [attr, values] of e.facts) {
-        let into = facts.get(attr);
-        if (into === undefined) facts.set(attr, (into = []));
-        for (const v of values) {
-          const have = into.find((x) => x.value === v.value);
-          if (have === undefined) into.push({ ...v, evidence: [...v.evidence] });
-          else {
-            have.count += v.count;
-            if (v.confidence > have.confidence) {
-              have.confidence = v.confidence;
-              have.protocol = v.protocol;
-            }
-            for (const ev of v.evidence) if (have.evidence.length < this.limits.evidencePerValue) have.evidence.push(ev);
-          }
-        }
-      }
+      if (members.length === 1) facts = e.facts;
+      else facts = mergeFacts(facts ?? new Map(), e.facts, this.limits.evidencePerValue);
     }
-    let peers: Iterable<string>;
-    if (peerLists.length === 0) peers = [];
-    else if (peerLists.length === 1) peers = typeof peerLists[0] === 'string' ? [peerLists[0]] : (peerLists[0] as Set<string>);
-    else {
-      const union = new Set<string>();
-      for (const l of peerLists) {
-        if (typeof l === 'string') union.add(l);
-        else for (const p of l) union.add(p);
-      }
-      peers = union;
-    }
+    const peers = peerLists.length === 0 ? [] : peerLists.length === 1 && typeof peerLists[0] === 'string' ? [peerLists[0]] : peerLists.length === 1 ? (peerLists[0] as Set<string>) : unionOf(peerLists);
     let internal = overflowInternal;
     let external = overflowExternal;
     // Distinct peers, not counting the device's own addresses.
@@ -607,8 +565,10 @@ export class InventoryBuilder {
       facts: facts ?? NO_FACTS,
       services: services.length > 1 ? services.sort((a, b) => a.port - b.port || (a.transport < b.transport ? -1 : a.transport > b.transport ? 1 : 0)) : services,
       peers: { internal, external },
+      // Always a field, undefined off a VLAN: one shape for every device's facts, so the code that
+      // reads them meets one kind of object (a field added to some changes their hidden class).
+      vlan,
     };
-    if (vlan !== undefined) d.vlan = vlan;
     return d;
   }
 }
@@ -653,6 +613,58 @@ export const SELF_NAMES = ['dhcp.hostname', 'dhcp.client_id', 'mdns.hostname'];
  * self-name are one device, keyed by the MAC seen first. (Globally assigned MACs are never merged:
  * two workstations may share a badly chosen hostname.)
  */
+// merge's rarer steps, each a function of its own: merge runs for every device of a report, once, so
+// it is compiled in the middle of one; what most devices never need is not compiled into it (and,
+// met late, does not throw its compiled code away).
+
+/** An endpoint's services added to a device's: flows summed for a port both list. */
+function addServices(into: Service[], services: Service | Map<number, Service>): void {
+  if (!(services instanceof Map)) {
+    addService(into, services);
+    return;
+  }
+  for (const sv of services.values()) addService(into, sv);
+}
+
+function addService(into: Service[], sv: Service): void {
+  const have = into.find((x) => x.port === sv.port && x.transport === sv.transport);
+  if (have === undefined) into.push({ ...sv });
+  else {
+    have.flows += sv.flows;
+    if (have.app === undefined && sv.app !== undefined) have.app = sv.app;
+  }
+}
+
+/** Another endpoint's facts merged into a device's (copies: endpoints' values are not changed). */
+function mergeFacts(facts: Map<string, FactValue[]>, from: Map<string, FactValue[]>, evidencePerValue: number): Map<string, FactValue[]> {
+  for (const [attr, values] of from) {
+    let into = facts.get(attr);
+    if (into === undefined) facts.set(attr, (into = []));
+    for (const v of values) {
+      const have = into.find((x) => x.value === v.value);
+      if (have === undefined) into.push({ ...v, evidence: [...v.evidence] });
+      else {
+        have.count += v.count;
+        if (v.confidence > have.confidence) {
+          have.confidence = v.confidence;
+          have.protocol = v.protocol;
+        }
+        for (const ev of v.evidence) if (have.evidence.length < evidencePerValue) have.evidence.push(ev);
+      }
+    }
+  }
+  return facts;
+}
+
+function unionOf(peerLists: readonly (string | Set<string>)[]): Set<string> {
+  const union = new Set<string>();
+  for (const l of peerLists) {
+    if (typeof l === 'string') union.add(l);
+    else for (const p of l) union.add(p);
+  }
+  return union;
+}
+
 function mergeRandomisedMacs(groups: Map<string, { router: boolean; members: Endpoint[] }>): void {
   const byName = new Map<string, string>();
   // Deleting the entry being visited leaves a Map's iteration of the rest as it was: no copy.
