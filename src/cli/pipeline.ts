@@ -178,8 +178,9 @@ export function alertsOf(a: Analysis): NewAlert[] {
     const d = byIp.get(r.client);
     out.push({ key: `recon|${r.client}`, deviceId: d?.id ?? null, kind: 'reconnaissance', severity: r.severity, title: `${d?.hostnames[0] ?? r.client} provokes errors from ${r.targets.length} device(s)`, detail: r, teams: ['it-security', ...r.targets.some((t) => teamsFor(byIp.get(t.server)).includes('clinical-engineering')) ? ['clinical-engineering'] : []], at: r.from });
   }
+  const byId = a.behaviour.length > 0 ? new Map(a.inventory.devices.map((d) => [d.id, d])) : undefined;
   for (const b of a.behaviour) {
-    const d = a.inventory.devices.find((x) => x.id === b.device);
+    const d = byId?.get(b.device);
     out.push({ key: `behaviour|${b.device}|${b.kind}`, deviceId: b.device, kind: 'behaviour', severity: b.kind === 'new-device' ? 'medium' : d?.criticality === 'support' ? 'medium' : 'high', title: b.text.length > 200 ? `${b.text.slice(0, 199)}…` : b.text, detail: b, teams: teamsFor(d), at: b.time });
   }
   for (const m of a.anomalies) {
