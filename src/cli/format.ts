@@ -149,7 +149,9 @@ export function formatFindings(inv: Inventory, recon: readonly ReconFinding[], b
     const label = d?.hostnames[0] ?? d?.type?.value;
     return label !== undefined ? `${ip} (${label})` : ip;
   };
+  // Most devices leak nothing: only those that do get an entry.
   const leaky = inv.devices
+    .filter((d) => d.leaks.length > 0)
     .map((d) => ({ d, leaks: d.leaks.filter((l) => l.severity !== 'info') }))
     .filter((x) => x.leaks.length > 0)
     .sort((a, b) => rankSeverity(b.leaks) - rankSeverity(a.leaks) || b.d.risk.score - a.d.risk.score);
