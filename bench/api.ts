@@ -68,7 +68,7 @@ async function ingest(engine: string, capture: string): Promise<void> {
   const analysis = (performance.now() - t0) / 1000;
   const { store } = await openEngine(engine);
   const writer = new BatchedWriter(store);
-  const alerts = alertsOf(a);
+  const alerts = [...alertsOf(a)];
   const t1 = performance.now();
   for (const d of a.inventory.devices) writer.device(d);
   for (const al of alerts) writer.alert(al);

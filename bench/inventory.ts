@@ -16,6 +16,8 @@
  * time on one machine, one core each); this process pins itself there too.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { InventoryBuilder } from '../src/inventory/builder.ts';
@@ -26,6 +28,10 @@ import { fileSource } from '../src/capture/source.ts';
 import { ALL_DISSECTORS, synDissectors } from '../src/protocols/index.ts';
 import { runSensor } from '../src/sensor/run.ts';
 import { AnalysisState } from '../src/cli/pipeline.ts';
+import { Keeper } from '../src/cli/keep.ts';
+import { Sensor } from '../src/sensor/sensor.ts';
+import { openSqliteStore } from '../src/store/sqlite.ts';
+import { BatchedWriter } from '../src/store/writer.ts';
 
 const { values: opts, positionals: files } = parseArgs({
   allowPositionals: true,
@@ -260,9 +266,30 @@ const t2 = performance.now();
 const assessed = heap();
 // As a live checkpoint judges them (grouped and assessed in slices): the longest the sensor would wait to read.
 const pause = await longestPause(async () => assessInventorySliced(await b.devicesSliced(), knowledge));
+// The whole of a live checkpoint of `vigil serve`: judged, then kept (each device fingerprinted, the
+// changed ones queued) and written to the embedded store, all on the sensor's thread. The first
+// checkpoint writes every device; the next (nothing changed) only fingerprints them.
+const dbDir = mkdtempSync(join(tmpdir(), 'vigil-bench-'));
+const store = await openSqliteStore(join(dbDir, 'vigil.db'));
+const writer = new BatchedWriter(store);
+const keeper = new Keeper(writer, new AnalysisState({ behaviour: false }));
+const checkpoint = async () => {
+  const inventory = await assessInventorySliced(await b.devicesSliced(), knowledge);
+  await keeper.keep({ run: { report: new Sensor({ dissectors: [] }).report() }, inventory, recon: [], behaviour: [], traffic: [], anomalies: [], unconfirmedAnomalies: [] });
+  await writer.flush();
+};
+const c0 = performance.now();
+const firstPause = await longestPause(checkpoint);
+const c1 = performance.now();
+const nextPause = await longestPause(checkpoint);
+const c2 = performance.now();
+await writer.close();
+await store.close();
+rmSync(dbDir, { recursive: true, force: true });
 console.log(`\nScale: ${N.toLocaleString('en')} synthetic devices (5 observations and 4 flows each)\n`);
 console.log('| stage | seconds | heap | per device |');
 console.log('|---|---:|---:|---:|');
 console.log(`| builder (observations + flows) | ${((t1 - t0) / 1000).toFixed(2)} | ${((built - before) / 2 ** 20).toFixed(0)} MB | ${((built - before) / N / 1024).toFixed(2)} KB |`);
 console.log(`| devices + assessment (identify, lifecycle, vulnerabilities, risk) | ${((t2 - t1) / 1000).toFixed(2)} (grouping ${((tGrouped - t1) / 1000).toFixed(2)}) | ${((assessed - before) / 2 ** 20).toFixed(0)} MB | ${((assessed - before) / N / 1024).toFixed(2)} KB |`);
 console.log(`\n${inv.summary.devices.toLocaleString('en')} devices assessed; ${gc === undefined ? 'run with --expose-gc for exact heap figures' : 'heap measured after full GC'}; judged in slices, the longest wait to read: ${(pause * 1000).toFixed(0)} ms`);
+console.log(`A whole live checkpoint (judged, kept, written to SQLite): the first, which writes every device, ${((c1 - c0) / 1000).toFixed(1)} s, the longest wait to read ${(firstPause * 1000).toFixed(0)} ms; the next (nothing changed) ${((c2 - c1) / 1000).toFixed(1)} s, the longest wait ${(nextPause * 1000).toFixed(0)} ms`);

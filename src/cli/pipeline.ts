@@ -157,9 +157,12 @@ function kevSeverity(d: AssessedDevice): Severity {
   return d.criticality === 'life-sustaining' ? 'critical' : d.criticality === 'diagnostic' ? 'high' : 'medium';
 }
 
-/** The alerts an analysis raises for people: serious leaks, known-exploited vulnerabilities, reconnaissance, behaviour (baseline and online model). */
-export function alertsOf(a: Analysis): NewAlert[] {
-  const out: NewAlert[] = [];
+/**
+ * The alerts an analysis raises for people: serious leaks, known-exploited vulnerabilities,
+ * reconnaissance, behaviour (baseline and online model). One at a time, as they are made: a hundred
+ * thousand devices raise hundreds of thousands, which a server queues in slices (keep.ts).
+ */
+export function* alertsOf(a: Analysis): Generator<NewAlert> {
   const at = a.run.report.lastTime ?? Date.now() / 1000;
   const byIp = new Map<string, AssessedDevice>();
   for (const d of a.inventory.devices) for (const ip of d.ips) byIp.set(ip, d);
@@ -167,27 +170,26 @@ export function alertsOf(a: Analysis): NewAlert[] {
     const name = d.hostnames[0] ?? d.ips[0] ?? d.id;
     for (const l of d.leaks) {
       if (l.deviceSeverity === 'info' || l.deviceSeverity === 'low') continue;
-      out.push({ key: `leak|${d.id}|${l.pattern}`, deviceId: d.id, kind: 'leak', severity: l.deviceSeverity, title: `${name}: ${l.title}`, detail: { facts: l.facts, evidence: l.evidence, remediation: l.remediation }, teams: teamsFor(d), at });
+      yield { key: `leak|${d.id}|${l.pattern}`, deviceId: d.id, kind: 'leak', severity: l.deviceSeverity, title: `${name}: ${l.title}`, detail: { facts: l.facts, evidence: l.evidence, remediation: l.remediation }, teams: teamsFor(d), at };
     }
     for (const v of d.vulnerabilities) {
       if (!v.kev || v.confidence < 0.5) continue;
-      out.push({ key: `kev|${d.id}|${v.id}`, deviceId: d.id, kind: 'vulnerability', severity: kevSeverity(d), title: `${name}: ${v.id} ${v.title} (known exploited)`, detail: { why: v.why, remediation: v.remediation, url: v.url, confidence: v.confidence }, teams: teamsFor(d), at });
+      yield { key: `kev|${d.id}|${v.id}`, deviceId: d.id, kind: 'vulnerability', severity: kevSeverity(d), title: `${name}: ${v.id} ${v.title} (known exploited)`, detail: { why: v.why, remediation: v.remediation, url: v.url, confidence: v.confidence }, teams: teamsFor(d), at };
     }
   }
   for (const r of a.recon) {
     const d = byIp.get(r.client);
-    out.push({ key: `recon|${r.client}`, deviceId: d?.id ?? null, kind: 'reconnaissance', severity: r.severity, title: `${d?.hostnames[0] ?? r.client} provokes errors from ${r.targets.length} device(s)`, detail: r, teams: ['it-security', ...r.targets.some((t) => teamsFor(byIp.get(t.server)).includes('clinical-engineering')) ? ['clinical-engineering'] : []], at: r.from });
+    yield { key: `recon|${r.client}`, deviceId: d?.id ?? null, kind: 'reconnaissance', severity: r.severity, title: `${d?.hostnames[0] ?? r.client} provokes errors from ${r.targets.length} device(s)`, detail: r, teams: ['it-security', ...r.targets.some((t) => teamsFor(byIp.get(t.server)).includes('clinical-engineering')) ? ['clinical-engineering'] : []], at: r.from };
   }
   const byId = a.behaviour.length > 0 ? new Map(a.inventory.devices.map((d) => [d.id, d])) : undefined;
   for (const b of a.behaviour) {
     const d = byId?.get(b.device);
-    out.push({ key: `behaviour|${b.device}|${b.kind}`, deviceId: b.device, kind: 'behaviour', severity: b.kind === 'new-device' ? 'medium' : d?.criticality === 'support' ? 'medium' : 'high', title: b.text.length > 200 ? `${b.text.slice(0, 199)}…` : b.text, detail: b, teams: teamsFor(d), at: b.time });
+    yield { key: `behaviour|${b.device}|${b.kind}`, deviceId: b.device, kind: 'behaviour', severity: b.kind === 'new-device' ? 'medium' : d?.criticality === 'support' ? 'medium' : 'high', title: b.text.length > 200 ? `${b.text.slice(0, 199)}…` : b.text, detail: b, teams: teamsFor(d), at: b.time };
   }
   for (const m of a.anomalies) {
     // The model's evidence is statistical: medium, one open alert per device (the store folds repeats).
     const d = byIp.get(m.host);
     const text = `${d?.hostnames[0] ?? m.host}${m.text.slice(m.host.length)}`;
-    out.push({ key: `anomaly|${d?.id ?? m.host}`, deviceId: d?.id ?? null, kind: 'behaviour', severity: 'medium', title: text.length > 200 ? `${text.slice(0, 199)}…` : text, detail: m, teams: teamsFor(d), at: m.time });
+    yield { key: `anomaly|${d?.id ?? m.host}`, deviceId: d?.id ?? null, kind: 'behaviour', severity: 'medium', title: text.length > 200 ? `${text.slice(0, 199)}…` : text, detail: m, teams: teamsFor(d), at: m.time };
   }
-  return out;
 }

@@ -3,7 +3,6 @@
  * the embedded database in the data directory; the first start creates an `admin` with a random
  * password printed once (there is no default password).
  */
-import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,10 +13,11 @@ import { buildApp } from '../server/app.ts';
 import { hashPassword, randomPassword } from '../server/auth.ts';
 import { BatchedWriter } from '../store/writer.ts';
 import { followDeviceList } from '../store/device-index.ts';
-import { AnalysisState, alertsOf, type Analysis } from './pipeline.ts';
-import { baselineParts, mergeBaselineParts, type BaselineLedger, type BaselineSnapshot } from '../behavior/baseline.ts';
+import { AnalysisState, type Analysis } from './pipeline.ts';
+import { Keeper, WINDOW_MODEL } from './keep.ts';
+import { mergeBaselineParts, type BaselineLedger, type BaselineSnapshot } from '../behavior/baseline.ts';
 import { WindowModel, type WindowModelSnapshot } from '../behavior/window.ts';
-import type { SqlStore, StoredModel } from '../store/store.ts';
+import type { SqlStore } from '../store/store.ts';
 import { startLiveCapture } from '../capture/live.ts';
 import { runSensor } from '../sensor/run.ts';
 import { Sensor, type SensorReport } from '../sensor/sensor.ts';
@@ -99,23 +99,9 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
   // One analysis for the server's lifetime: every file and the live feed build the same inventory
   // and the same behaviour, which resumes from what the store learnt before a restart.
   const state = new AnalysisState({ traffic: true, ...(learn !== undefined ? { learn } : {}), ...(await restoreBehaviour(store)) });
-  // Each judgement covers every device the server has seen; only what changed since the last is
-  // written (a fingerprint per device and per model piece), so a hospital of 100,000 devices does
-  // not rewrite them all for every rotated file or checkpoint.
-  const written = new Map<string, string>();
-  const changed = (key: string, value: unknown): boolean => {
-    const sig = createHash('sha1').update(JSON.stringify(value)).digest('base64');
-    if (written.get(key) === sig) return false;
-    written.set(key, sig);
-    return true;
-  };
-  const keep = (a: Analysis) => {
-    for (const d of a.inventory.devices) if (changed(`device|${d.id}`, d)) writer.device(d);
-    const alerts = alertsOf(a);
-    for (const al of alerts) writer.alert(al);
-    for (const m of behaviourModels(state, a)) if (changed(`model|${m.subject}`, m.data)) writer.model(m);
-    return alerts.length;
-  };
+  // Only what changed since the last judgement is written, in slices (keep.ts).
+  const keeper = new Keeper(writer, state);
+  const keep = (a: Analysis) => keeper.keep(a);
 
   // A file is marked analysed only once its results are committed; a crash before that reads it
   // again on the next start, and every write is idempotent (devices and traffic totals replace,
@@ -143,7 +129,7 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
     try {
       const run = await runSensor(stdin ? streamSource(process.stdin) : await fileSource(path), state.sensorOptions());
       const a = await state.judge(run, learn !== undefined ? { learn } : {});
-      const alertCount = keep(a);
+      const alertCount = await keep(a);
       for (const t of a.traffic) writer.traffic({ source: path, ...t });
       // The file's traffic is written under its own name: the next file starts from zero.
       state.traffic?.clear();
@@ -188,7 +174,7 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
     let checkpoints = Promise.resolve();
     const judgeNow = async () => {
       const a = await state.judge({ report: sensor?.report() ?? emptyReport() }, learn !== undefined ? { learn } : {});
-      keep(a);
+      await keep(a);
       for (const t of a.traffic) writer.traffic({ source, ...t });
       // Hours before the last are final (a flow counts in the hour it ended): written, forgotten.
       const last = sensor?.report().lastTime;
@@ -274,7 +260,6 @@ function emptyReport(): SensorReport {
   return new Sensor({ dissectors: [] }).report();
 }
 
-const WINDOW_MODEL = 'window-model';
 
 /**
  * What the store learnt before: the baseline from its per-device pieces and the rest, the online
@@ -303,7 +288,3 @@ async function restoreBehaviour(store: SqlStore): Promise<{ baseline?: BaselineL
   return out;
 }
 
-/** The learnt state to keep: the baseline cut per device (and the rest), and the online model. */
-function behaviourModels(state: AnalysisState, a: Analysis): StoredModel[] {
-  return [...baselineParts(state.baseline, a.inventory.devices), { subject: WINDOW_MODEL, kind: WINDOW_MODEL, data: state.windows.toJSON() }];
-}

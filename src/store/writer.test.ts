@@ -74,3 +74,22 @@ test('close() says what could not be written when the database stays down', asyn
   await assert.rejects(() => w.close(), /store unavailable: connection refused; 1 devices, 0 alerts and 0 traffic rows not written/);
   await base.close();
 });
+
+test('between two batches the event loop gets a turn: a live sensor on this thread reads its capture meanwhile', async () => {
+  const store = await openSqliteStore(join(dir, 'w3.db'));
+  const w = new BatchedWriter(store, { intervalMs: 10_000, batch: 20 });
+  // Counts the event loop's turns while the writer drains 200 devices (10 batches).
+  let turns = 0;
+  let counting = true;
+  const tick = () => {
+    turns++;
+    if (counting) setImmediate(tick);
+  };
+  setImmediate(tick);
+  for (let i = 0; i < 200; i++) w.device(device(`t${i}`));
+  await w.close();
+  counting = false;
+  assert.equal((await store.devices({ limit: 1 })).total, 200);
+  assert.ok(turns >= 9, `${turns} turns of the event loop while 10 batches were written`);
+  await store.close();
+});

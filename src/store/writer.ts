@@ -153,6 +153,10 @@ export class BatchedWriter {
           this.health.written.models += models.length;
         }
         this.update();
+        // A turn of the event loop between batches: with the embedded engine a batch is synchronous
+        // work, and a live sensor on this thread must read its capture in between (100,000 devices
+        // took ~24 s to write, and the sensor read nothing meanwhile).
+        if (this.pending) await new Promise<void>((resolve) => setImmediate(resolve));
       }
       this.health.state = 'ok';
       this.health.lastFlushAt = Date.now() / 1000;
