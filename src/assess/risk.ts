@@ -65,6 +65,24 @@ const RISKY_SERVICES: Record<number, [name: string, weight: number]> = {
 
 export const IMPACT: Record<Criticality, number> = { 'life-sustaining': 1, diagnostic: 0.75, support: 0.45 };
 
+// Texts that many devices share are made once: every device's risk is kept with its report, and a
+// text built per device is a string (often a chain of them) per device.
+const IMPACT_TEXT: Record<Criticality, string> = { 'life-sustaining': 'clinical criticality: life-sustaining', diagnostic: 'clinical criticality: diagnostic', support: 'clinical criticality: support' };
+/** By match: the matcher shares a match between the devices of one subject. */
+const vulnerabilityTexts = new WeakMap<RiskInputs['vulnerabilities'][number], string>();
+function vulnerabilityText(v: RiskInputs['vulnerabilities'][number]): string {
+  let text = vulnerabilityTexts.get(v);
+  if (text === undefined) vulnerabilityTexts.set(v, (text = `${v.id}: ${v.title}${v.kev ? ' — known to be exploited (CISA KEV)' : ''}${v.ransomware ? ', used by ransomware' : ''}`));
+  return text;
+}
+const serviceTexts = new Map<string, string>();
+function serviceText(name: string, transport: 'tcp' | 'udp', port: number): string {
+  const key = `${transport} ${port}`;
+  let text = serviceTexts.get(key);
+  if (text === undefined) serviceTexts.set(key, (text = `answers ${name} on ${transport.toUpperCase()} ${port}`));
+  return text;
+}
+
 function r2(x: number): number {
   return Math.round(x * 100) / 100;
 }
@@ -85,7 +103,7 @@ export function assessRisk(device: Device, inputs: RiskInputs): RiskScore {
           .map((v) => ({ v, e: v.kev ? (v.ransomware ? 0.95 : 0.9) * v.confidence : ((v.cvss ?? 5) / 10) * 0.8 * v.confidence }))
           .sort((a, b) => b.e - a.e)
           .slice(0, 5);
-  for (const { v, e } of vulns) way('vulnerability', `${v.id}: ${v.title}${v.kev ? ' — known to be exploited (CISA KEV)' : ''}${v.ransomware ? ', used by ransomware' : ''}`, e);
+  for (const { v, e } of vulns) way('vulnerability', vulnerabilityText(v), e);
   const lc = inputs.lifecycle;
   // An end of life read from a guess (a p0f signature) counts for less than one the OS stated itself.
   const osSure = Math.min(1, (device.os?.confidence ?? 0) / 0.8);
@@ -94,14 +112,14 @@ export function assessRisk(device: Device, inputs: RiskInputs): RiskScore {
   else if (lc?.state === 'supported' && lc.daysLeft !== undefined && lc.daysLeft <= 365) way('eol', `operating system ${device.os?.value ?? ''} reaches end of life in ${lc.daysLeft} days${osNote}`, 0.3 * osSure);
   for (const s of device.services) {
     const risky = s.transport === 'tcp' ? RISKY_SERVICES[s.port] : s.port === 161 ? RISKY_SERVICES[161] : undefined;
-    if (risky !== undefined) way('service', `answers ${risky[0]} on ${s.transport.toUpperCase()} ${s.port}`, risky[1]);
+    if (risky !== undefined) way('service', serviceText(risky[0], s.transport, s.port), risky[1]);
   }
   const leaks = inputs.leaks ?? [];
   if (leaks.length > 0) way('leak', `leaks its internals on the wire: ${leaks.slice(0, 4).join(', ')}`, Math.min(0.45, 0.15 * leaks.length));
   const exploitability = 1 - ways.reduce((p, e) => p * (1 - e), 1);
 
   const impact = IMPACT[device.criticality];
-  factors.push({ kind: 'impact', text: `clinical criticality: ${device.criticality}`, weight: impact });
+  factors.push({ kind: 'impact', text: IMPACT_TEXT[device.criticality], weight: impact });
 
   const internet = device.peers.external > 0 ? 0.3 : 0;
   const reach = Math.min(0.15, (Math.log10(1 + device.peers.internal) / 3) * 0.15);

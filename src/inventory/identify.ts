@@ -367,12 +367,12 @@ export function identityOf(d: DeviceFacts, k: IdentifyKnowledge, macId: MacIdent
     const platformOnly = (cat ?? 'general-it') === 'general-it';
     category = platformOnly
       ? { value: 'general-it', confidence: Math.min(0.4, typeConf(top)), rule: `no clinical profile matched; ${top.rule}`, evidence: evidenceFor(top) }
-      : { value: cat as Category, confidence: typeConf(top), rule: `profile ${top.profile}: ${top.rule}`, evidence: evidenceFor(top) };
+      : { value: cat as Category, confidence: typeConf(top), rule: profileRule(top), evidence: evidenceFor(top) };
     criticality = top.criticality ?? typed.find((m) => m.criticality !== undefined)?.criticality ?? criticalityOf(category.value);
   } else if (matches.some((m) => m.category !== undefined)) {
     // A profile that knows the maker's line of business (a lab-analyser vendor) but not the product.
     const m = [...matches].filter((x) => x.category !== undefined).sort((a, b) => typeConf(b) - typeConf(a))[0] as ProfileMatch;
-    category = { value: m.category as Category, confidence: typeConf(m), rule: `profile ${m.profile}: ${m.rule}`, evidence: evidenceFor(m) };
+    category = { value: m.category as Category, confidence: typeConf(m), rule: profileRule(m), evidence: evidenceFor(m) };
     criticality = m.criticality ?? criticalityOf(category.value);
   } else {
     const fallback = fallbackType(d, os);
@@ -408,6 +408,17 @@ export function identityOf(d: DeviceFacts, k: IdentifyKnowledge, macId: MacIdent
   if (type !== undefined) identity.type = type;
   if (os !== undefined) identity.os = os;
   return identity;
+}
+
+/**
+ * A category claim's rule, made once per match: the profiles' matcher shares a match between the
+ * devices that state one value, and every device keeps its claims' rules with its report.
+ */
+const profileRules = new WeakMap<ProfileMatch, string>();
+function profileRule(m: ProfileMatch): string {
+  let rule = profileRules.get(m);
+  if (rule === undefined) profileRules.set(m, (rule = `profile ${m.profile}: ${m.rule}`));
+  return rule;
 }
 
 function criticalityOf(c: Category): Criticality {
