@@ -17,7 +17,7 @@ import { alertsOf, type Analysis, type AnalysisState } from './pipeline.ts';
 /** The subject (and kind) under which the online model is stored. */
 export const WINDOW_MODEL = 'window-model';
 
-/** Devices fingerprinted, or alerts queued, between two turns of the event loop (~10 ms of work at most). */
+/** Devices or model pieces fingerprinted, or alerts queued, between two turns of the event loop (~10 ms of work at most). */
 const SLICE = 256;
 
 export class Keeper {
@@ -41,7 +41,12 @@ export class Keeper {
       this.writer.alert(al);
       if (++raised % SLICE === 0) await new Promise<void>((resolve) => setImmediate(resolve));
     }
-    for (const m of behaviourModels(this.state, a)) if (this.changed(`model|${m.subject}`, m.data)) this.writer.model(m);
+    // The baseline is kept in a piece per device: as many pieces to fingerprint as devices.
+    n = 0;
+    for (const m of behaviourModels(this.state, a)) {
+      if (this.changed(`model|${m.subject}`, m.data)) this.writer.model(m);
+      if (++n % SLICE === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    }
     return raised;
   }
 

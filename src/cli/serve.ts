@@ -260,7 +260,6 @@ function emptyReport(): SensorReport {
   return new Sensor({ dissectors: [] }).report();
 }
 
-
 /**
  * What the store learnt before: the baseline from its per-device pieces and the rest, the online
  * model whole. A piece in an unknown format is reported and left out (learning starts afresh for
