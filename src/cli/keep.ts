@@ -13,6 +13,7 @@ import { baselineParts } from '../behavior/baseline.ts';
 import type { StoredModel } from '../store/store.ts';
 import type { BatchedWriter } from '../store/writer.ts';
 import { alertsOf, type Analysis, type AnalysisState } from './pipeline.ts';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 
 /** The subject (and kind) under which the online model is stored. */
 export const WINDOW_MODEL = 'window-model';
@@ -34,18 +35,18 @@ export class Keeper {
     let n = 0;
     for (const d of a.inventory.devices) {
       if (this.changed(`device|${d.id}`, d)) this.writer.device(d);
-      if (++n % SLICE === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      if (++n % SLICE === 0) await nextTurn();
     }
     let raised = 0;
     for (const al of alertsOf(a)) {
       this.writer.alert(al);
-      if (++raised % SLICE === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      if (++raised % SLICE === 0) await nextTurn();
     }
     // The baseline is kept in a piece per device: as many pieces to fingerprint as devices.
     n = 0;
     for (const m of behaviourModels(this.state, a)) {
       if (this.changed(`model|${m.subject}`, m.data)) this.writer.model(m);
-      if (++n % SLICE === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      if (++n % SLICE === 0) await nextTurn();
     }
     return raised;
   }

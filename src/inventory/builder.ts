@@ -18,6 +18,7 @@ import type { FlowRecord } from '../flow/flow.ts';
 import type { Observation } from '../protocols/observation.ts';
 import { ipv4ToNumber, isInternalIp, isInternalIpv4, isIpv4, isUnicastIp, isUnicastIpv4 } from './address.ts';
 import type { Evidence, Service } from './device.ts';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 
 /** One value of one attribute of one endpoint, with how strongly and how often it was said. */
 export interface FactValue {
@@ -419,7 +420,7 @@ export class InventoryBuilder {
     for (;;) {
       const r = steps.next();
       if (r.done === true) return r.value;
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      await nextTurn();
     }
   }
 

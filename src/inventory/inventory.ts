@@ -14,6 +14,7 @@ import { SEVERITIES, type LeakFinding, type Severity } from '../assess/finding.t
 import { SELF_NAMES, type DeviceFacts } from './builder.ts';
 import { CATEGORIES, type Category, type Device, type OsRelease } from './device.ts';
 import { IDENTIFY_ATTRIBUTES, deviceOf, evidencePlaces, identityKey, identityOf, macIdentity, rebindIdentity, type EvidencePlaces, type Identity, type IdentifyKnowledge } from './identify.ts';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 
 export interface InventoryKnowledge extends IdentifyKnowledge {
   advisories: Advisories;
@@ -252,7 +253,7 @@ export async function assessInventorySliced(all: readonly DeviceFacts[], k: Inve
   const shared: SharedIdentities = new Map();
   const assessed: AssessedDevice[] = [];
   for (let i = 0; i < all.length; i++) {
-    if (i > 0 && i % slice === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    if (i > 0 && i % slice === 0) await nextTurn();
     assessed.push(assessDevice(all[i] as DeviceFacts, k, at, shared));
   }
   return inventoryOf(assessed, at);

@@ -9,6 +9,7 @@
  */
 import type { AssessedDevice } from '../inventory/inventory.ts';
 import type { NewAlert, SourcedTrafficRow, SqlStore, StoredModel } from './store.ts';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 
 export interface WriterOptions {
   /** Flush at least this often (ms). */
@@ -156,7 +157,7 @@ export class BatchedWriter {
         // A turn of the event loop between batches: with the embedded engine a batch is synchronous
         // work, and a live sensor on this thread must read its capture in between (100,000 devices
         // took ~24 s to write, and the sensor read nothing meanwhile).
-        if (this.pending) await new Promise<void>((resolve) => setImmediate(resolve));
+        if (this.pending) await nextTurn();
       }
       this.health.state = 'ok';
       this.health.lastFlushAt = Date.now() / 1000;
