@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { Sensor } from '../sensor/sensor.ts';
 import { AnalysisState } from './pipeline.ts';
 import { Keeper } from './keep.ts';
+import { turnsWhile } from '../../test/helpers/turns.ts';
 
 /** An analysis of `n` devices, each of which said its name and OS. */
 async function analysis(state: AnalysisState, n: number, at = 1_795_000_000) {
@@ -20,15 +21,7 @@ test('a judgement is kept in slices, and only what changed since the last is wri
   const keeper = new Keeper({ device: (d) => devices.push(d.id), alert: () => {}, model: () => {} }, state);
   const a = await analysis(state, 1000);
   // The event loop's turns while 1,000 devices are fingerprinted: a live sensor reads in between.
-  let turns = 0;
-  let counting = true;
-  const tick = () => {
-    turns++;
-    if (counting) setImmediate(tick);
-  };
-  setImmediate(tick);
-  await keeper.keep(a);
-  counting = false;
+  const turns = await turnsWhile(() => keeper.keep(a));
   assert.equal(devices.length, 1000);
   assert.ok(turns >= 3, `${turns} turns while 1,000 devices were fingerprinted`);
 

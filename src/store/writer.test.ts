@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { openSqliteStore } from './sqlite.ts';
 import { SqlStore, type SqlEngine } from './store.ts';
 import { BatchedWriter } from './writer.ts';
+import { turnsWhile } from '../../test/helpers/turns.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'vigil-writer-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -78,17 +79,11 @@ test('close() says what could not be written when the database stays down', asyn
 test('between two batches the event loop gets a turn: a live sensor on this thread reads its capture meanwhile', async () => {
   const store = await openSqliteStore(join(dir, 'w3.db'));
   const w = new BatchedWriter(store, { intervalMs: 10_000, batch: 20 });
-  // Counts the event loop's turns while the writer drains 200 devices (10 batches).
-  let turns = 0;
-  let counting = true;
-  const tick = () => {
-    turns++;
-    if (counting) setImmediate(tick);
-  };
-  setImmediate(tick);
-  for (let i = 0; i < 200; i++) w.device(device(`t${i}`));
-  await w.close();
-  counting = false;
+  // The event loop's turns while the writer drains 200 devices (10 batches).
+  const turns = await turnsWhile(async () => {
+    for (let i = 0; i < 200; i++) w.device(device(`t${i}`));
+    await w.close();
+  });
   assert.equal((await store.devices({ limit: 1 })).total, 200);
   assert.ok(turns >= 9, `${turns} turns of the event loop while 10 batches were written`);
   await store.close();
