@@ -174,7 +174,12 @@ export function assessDevice(facts: DeviceFacts, k: InventoryKnowledge, at: Date
   const device = deviceOf(facts, identity);
   // A device of a shared key leaks nothing: its statements are the first one's, which leaked nothing.
   const found = facts.facts.size > 0 && !known ? detectLeaks(facts) : [];
-  if (key !== undefined && known === undefined) shared?.set(key, found.length === 0 ? { places: evidencePlaces(facts), identity, judged: new Map() } : null);
+  // The shared identity this device belongs to, made here when it is the first of its key.
+  let entry = known ?? undefined;
+  if (key !== undefined && known === undefined) {
+    entry = found.length === 0 ? { places: evidencePlaces(facts), identity, judged: new Map() } : undefined;
+    shared?.set(key, entry ?? null);
+  }
   // Fields named, not spread: a spread gave every leak a hidden class of its own (~130 bytes each).
   const leaks: DeviceLeak[] =
     found.length > 0
@@ -192,7 +197,6 @@ export function assessDevice(facts: DeviceFacts, k: InventoryKnowledge, at: Date
   const releases = device.os?.releases ?? NO_RELEASES;
   const lifecycle = lifecycleOf(releases, at);
   // A device of a shared identity whose services and peers another of them had: judged as that one.
-  const entry = known ?? (key !== undefined ? shared?.get(key) : undefined) ?? undefined;
   const judgedKey = entry !== undefined ? servicesAndPeers(facts) : '';
   const judged = entry?.judged.get(judgedKey);
   if (judged !== undefined) return assessedOf(device, lifecycle, leaks, judged.vulnerabilities, judged.risk);
