@@ -32,6 +32,10 @@ import { Keeper } from '../src/cli/keep.ts';
 import { Sensor } from '../src/sensor/sensor.ts';
 import { openSqliteStore } from '../src/store/sqlite.ts';
 import { BatchedWriter } from '../src/store/writer.ts';
+import { tuneV8 } from '../bin/v8-tuning.js';
+
+// The V8 settings `vigil` runs with (bin/v8-tuning.js), for what this process times itself.
+tuneV8();
 
 const { values: opts, positionals: files } = parseArgs({
   allowPositionals: true,

@@ -11,6 +11,10 @@ import { parseArgs } from 'node:util';
 import { fileSource } from '../src/capture/source.ts';
 import { ALL_DISSECTORS, synDissectors } from '../src/protocols/index.ts';
 import { runSensor } from '../src/sensor/run.ts';
+import { tuneV8 } from '../bin/v8-tuning.js';
+
+// The V8 settings `vigil` runs with (bin/v8-tuning.js), for what this process times itself.
+tuneV8();
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { passes: { type: 'string', default: '4' } } });
 const file = positionals[0];

@@ -13,20 +13,9 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
-import v8 from 'node:v8';
+import { tuneV8 } from './v8-tuning.js';
 
-// V8 optimises a function once it has run through its interrupt budget (66 KB of bytecode by
-// default, tuned for web pages). Vigil's runs are batch work on one core: its report runs each of
-// ~100 functions thousands of times once, and at the default budget V8 compiles them while their
-// feedback is young (more functions, recompiled after deopts), taking the sensor's core to do so.
-// Eight times the budget compiles fewer, later and better: the corpus replay's inventory costs
-// ~0.15 s less, the simulated hospital's ~0.1 s, the sensor alone no more (bench/inventory.ts; the
-// README's inventory section). Long runs reach the same optimised code, a little later. A budget
-// given to node itself is left as it is.
-const INTERRUPT_BUDGET = 8 * 66 * 1024;
-if (![...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some((a) => a.startsWith('--interrupt-budget'))) {
-  v8.setFlagsFromString(`--interrupt-budget=${INTERRUPT_BUDGET}`);
-}
+tuneV8();
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bundle = join(root, 'dist', 'vigil.cjs');
