@@ -12,20 +12,29 @@ export const MAX_EVIDENCE = 200;
 /**
  * Printable text from bytes: ASCII 0x20–0x7e kept, CR/LF/TAB shown as \r \n \t, anything else as
  * \xNN; cut at `max` characters with an ellipsis.
+ *
+ * Runs of printable bytes are copied in one piece: built a character at a time, a 200-character
+ * snippet was a chain of ~190 string pieces, kept whole by whatever stored it (the inventory keeps
+ * thousands of snippets).
  */
 export function printable(buf: Buffer, start = 0, end = buf.length, max = MAX_EVIDENCE): string {
   let out = '';
   const stop = Math.min(end, buf.length);
-  for (let i = Math.max(0, start); i < stop; i++) {
-    if (out.length >= max) return `${out}…`;
+  // The run of printable bytes not yet copied into `out` starts here.
+  let run = Math.max(0, start);
+  for (let i = run; i < stop; i++) {
+    // The text so far is `out` and the pending run: cut there once it reaches `max`.
+    if (out.length + (i - run) >= max) return `${out}${buf.toString('latin1', run, i)}…`;
     const c = buf[i] as number;
-    if (c >= 0x20 && c < 0x7f) out += String.fromCharCode(c);
-    else if (c === 0x0d) out += '\\r';
+    if (c >= 0x20 && c < 0x7f) continue;
+    if (i > run) out += buf.toString('latin1', run, i);
+    run = i + 1;
+    if (c === 0x0d) out += '\\r';
     else if (c === 0x0a) out += '\\n';
     else if (c === 0x09) out += '\\t';
     else out += `\\x${c.toString(16).padStart(2, '0')}`;
   }
-  return out;
+  return stop > run ? out + buf.toString('latin1', run, stop) : out;
 }
 
 /** Cleans a decoded string field (hostname, header value …): control characters dropped, length capped. */
