@@ -11,6 +11,8 @@ import { dataFile } from '../knowledge/paths.ts';
 import { ReconLedger, detectRecon, isErrorAnswer } from './recon.ts';
 import type { Observation } from '../protocols/observation.ts';
 import type { FlowRecord } from '../flow/flow.ts';
+import { http, requestOfErrorStatus } from '../protocols/http.ts';
+import { FakeContext, runStream } from '../../test/helpers/dissect.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'vigil-recon-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -67,4 +69,48 @@ test('judged against the device’s own normal: a server that always errs does n
   assert.equal(found[0]?.severity, 'medium');
   assert.ok(isErrorAnswer({ time: 0, frame: 0, flow: 0, protocol: 'hl7', attribute: 'hl7.ack_code', value: 'AE', confidence: 1 }));
   assert.ok(!isErrorAnswer({ time: 0, frame: 0, flow: 0, protocol: 'hl7', attribute: 'hl7.ack_code', value: 'AA', confidence: 1 }));
+});
+
+test('a scanner asking for many paths on one keep-alive connection is found, with the paths it asked for', () => {
+  const l = new ReconLedger();
+  const t0 = 1_800_000_000;
+  let id = 0;
+  const flowRecord = (flow: number, client: string, t: number): FlowRecord => ({ id: flow, start: t, end: t + 1, proto: 'tcp', ipVersion: 4, clientIp: client, clientPort: 40000, serverIp: '10.0.1.7', serverPort: 80, clientPackets: 40, serverPackets: 40, clientBytes: 4000, serverBytes: 4000, clientPayloadBytes: 1000, serverPayloadBytes: 1000, reason: 'closed', firstFrame: flow });
+  // What the HTTP dissector says of one connection, as the sensor hands it over.
+  const conversation = (client: string, t: number, paths: string[], status: string) => {
+    const flow = ++id;
+    const pieces: Array<[0 | 1, Buffer]> = paths.flatMap((path): Array<[0 | 1, Buffer]> => [
+      [0, Buffer.from(`GET ${path} HTTP/1.1\r\nHost: 10.0.1.7\r\n\r\n`)],
+      [1, Buffer.from(`HTTP/1.1 ${status}\r\nContent-Length: 0\r\n\r\n`)],
+    ]);
+    const ctx = new FakeContext();
+    ctx.clientIp = client;
+    ctx.serverIp = '10.0.1.7';
+    ctx.serverPort = 80;
+    runStream(http, pieces, ctx);
+    for (const d of ctx.drafts) {
+      const o: Observation = { time: t, frame: flow, flow, protocol: 'http', ip: d.side === 'server' ? '10.0.1.7' : client, attribute: d.attribute, value: d.value, confidence: d.confidence ?? 0.5 };
+      if (d.evidence !== undefined) o.evidence = d.evidence;
+      l.observation(o);
+    }
+    l.flow(flowRecord(flow, client, t));
+  };
+  // Two days of a web console that answers its users (the first is the learning period).
+  for (let h = 0; h < 48; h++) for (let k = 0; k < 4; k++) conversation(`10.0.0.${k + 10}`, t0 + h * 3600 + k, ['/', '/status'], '200 OK');
+  // Then one host asks for thirty admin paths on a single connection, each answered 404.
+  const paths = Array.from({ length: 30 }, (_, i) => `/admin${i}`);
+  conversation('10.0.0.99', t0 + 40 * 3600, paths, '404 Not Found');
+  const found = detectRecon(l);
+  assert.deepEqual(found.map((f) => f.client), ['10.0.0.99'], found.map((f) => f.why).join('\n'));
+  assert.equal(found[0]?.targets[0]?.errors, 30);
+  // The examples are requests that drew an error, not merely the first the connection carried.
+  assert.deepEqual(found[0]?.examples.slice(0, 3), ['GET /admin0', 'GET /admin1', 'GET /admin2']);
+});
+
+test('an error status names the request it answered, when that request was seen', () => {
+  assert.equal(requestOfErrorStatus('GET /admin → 404'), 'GET /admin');
+  assert.equal(requestOfErrorStatus('GET /a → b → 500'), 'GET /a → b');
+  assert.equal(requestOfErrorStatus('(request not seen) → 500'), undefined);
+  assert.equal(requestOfErrorStatus(undefined), undefined);
+  assert.equal(requestOfErrorStatus('404'), undefined);
 });

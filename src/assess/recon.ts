@@ -21,6 +21,7 @@
  */
 import type { FlowRecord } from '../flow/flow.ts';
 import type { Observation } from '../protocols/observation.ts';
+import { requestOfErrorStatus } from '../protocols/http.ts';
 import type { Severity } from './finding.ts';
 
 const HOUR = 3600;
@@ -102,13 +103,18 @@ export interface ReconLimits {
   examples: number;
 }
 
+/** Distinct requests that drew errors kept per flow and per pair: enough to tell probing (≥ 3) from a repeat. */
+const REQUESTS_PER_PAIR = 16;
+
 const DEFAULT_LIMITS: ReconLimits = { pendingFlows: 100_000, pairs: 200_000, examples: 6 };
 
 export class ReconLedger {
-  /** flow id → error answers seen in it (until its record arrives). */
-  private readonly pending = new Map<number, { errors: number; kinds: Set<string> }>();
-  /** flow id → a request line the client sent (for the evidence). */
-  private readonly requests = new Map<number, string>();
+  /**
+   * flow id → error answers seen in it, and the requests that drew them (HTTP), until its record
+   * arrives. Only flows with an error are held: a request line is known from the error that answered
+   * it, not kept for every request in case an error follows.
+   */
+  private readonly pending = new Map<number, { errors: number; kinds: Set<string>; requests: string[] }>();
   /** Per server, its counts by bucket (the first bucket's in the object itself, as a pair's). */
   private readonly servers = new Map<string, Counts>();
   /** (client, server) pairs by client, then server: no key string built per flow. */
@@ -127,27 +133,24 @@ export class ReconLedger {
   }
 
   observation(o: Observation): void {
-    if (o.attribute === 'http.request') {
-      if (!this.requests.has(o.flow) && this.requests.size < this.limits.pendingFlows) this.requests.set(o.flow, o.value);
-      return;
-    }
     if (!isErrorAnswer(o)) return;
     let p = this.pending.get(o.flow);
     if (p === undefined) {
       if (this.pending.size >= this.limits.pendingFlows) return;
-      this.pending.set(o.flow, (p = { errors: 0, kinds: new Set() }));
+      this.pending.set(o.flow, (p = { errors: 0, kinds: new Set(), requests: [] }));
     }
     p.errors++;
     if (p.kinds.size < 4) p.kinds.add(`${o.attribute} ${o.value.slice(0, 40)}`);
+    // Each error's own request: a scanner on one keep-alive connection asks for many paths.
+    const request = o.attribute === 'http.status' ? requestOfErrorStatus(o.evidence) : undefined;
+    if (request !== undefined && p.requests.length < REQUESTS_PER_PAIR && !p.requests.includes(request)) p.requests.push(request);
   }
 
   flow(f: FlowRecord): void {
     if (f.start < this.first) this.first = f.start;
     if (f.end > this.last) this.last = f.end;
     const p = this.pending.get(f.id);
-    const request = this.requests.get(f.id);
     if (p !== undefined) this.pending.delete(f.id);
-    if (request !== undefined) this.requests.delete(f.id);
     // Only conversations an error could come out of: TCP and UDP services that answered.
     if (f.serverPackets === 0) return;
     // Buckets count from the capture's first flow; after the longest learning period (24 h) one bucket
@@ -176,8 +179,10 @@ export class ReconLedger {
     if (p !== undefined) {
       const e = (pair.err ??= { kinds: new Set(), examples: [], requests: new Set(), times: [], last: -Infinity });
       for (const k of p.kinds) if (e.kinds.size < 6) e.kinds.add(k);
-      if (request !== undefined && e.examples.length < this.limits.examples && !e.examples.includes(request)) e.examples.push(request);
-      if (request !== undefined && e.requests.size < 16) e.requests.add(request);
+      for (const request of p.requests) {
+        if (e.examples.length < this.limits.examples && !e.examples.includes(request)) e.examples.push(request);
+        if (e.requests.size < REQUESTS_PER_PAIR) e.requests.add(request);
+      }
       if (e.times.length < 64) e.times.push(f.start);
       if (f.start > e.last) e.last = f.start;
     }

@@ -279,7 +279,7 @@ class HttpSession implements StreamSession {
     const reason = cleanText(m[2] ?? '', 64);
     // 1xx are interim: the real response follows for the same request.
     const req = status >= 200 ? this.pending.shift() : this.pending[0];
-    const line = req?.line ?? '(request not seen)';
+    const line = req?.line ?? REQUEST_NOT_SEEN;
     const h = head.headers;
     for (const [name, attribute] of Object.entries(IDENTITY_HEADERS)) {
       const v = h.get(name);
@@ -297,7 +297,7 @@ class HttpSession implements StreamSession {
         if (FRAMEWORK_COOKIES.test(name)) ctx.emit({ side: 'server', attribute: 'http.cookie_name', value: name, confidence: 0.8 });
       }
     }
-    if (status >= 400) ctx.emit({ side: 'server', attribute: 'http.status', value: `${status}${reason !== '' ? ` ${reason}` : ''}`, confidence: 0.95, evidence: `${line} → ${status}` });
+    if (status >= 400) ctx.emit({ side: 'server', attribute: 'http.status', value: `${status}${reason !== '' ? ` ${reason}` : ''}`, confidence: 0.95, evidence: errorStatusEvidence(req?.line, status) });
     const type = (h.get('content-type') ?? '').toLowerCase();
     let capture: Capture | undefined;
     if (status >= 400) capture = { kind: 'error', limit: ERROR_BODY, parts: [], size: 0, status, encoding: (h.get('content-encoding') ?? '').toLowerCase(), contentType: type, request: line };
@@ -368,6 +368,26 @@ class HttpSession implements StreamSession {
     const snippet = maskPersonal(printable(body, 0, Math.min(body.length, ERROR_BODY), ERROR_BODY));
     ctx.emit({ side: 'server', attribute: 'http.error_body', value: snippet, confidence: 0.9, evidence: `${cap.status} to ${cap.request}${note}` });
   }
+}
+
+const REQUEST_NOT_SEEN = '(request not seen)';
+const ANSWERED = ' → ';
+
+/** The evidence of an error status: the request it answered, then the status (`GET /admin → 404`). */
+function errorStatusEvidence(request: string | undefined, status: number): string {
+  return `${request ?? REQUEST_NOT_SEEN}${ANSWERED}${status}`;
+}
+
+/**
+ * The request an error status answered, read back from its evidence (undefined when the request was
+ * not seen): what the reconnaissance ledger counts as a request that drew an error.
+ */
+export function requestOfErrorStatus(evidence: string | undefined): string | undefined {
+  if (evidence === undefined) return undefined;
+  const at = evidence.lastIndexOf(ANSWERED);
+  if (at <= 0) return undefined;
+  const request = evidence.slice(0, at);
+  return request === REQUEST_NOT_SEEN ? undefined : request;
 }
 
 export const http: Dissector = {
