@@ -276,7 +276,7 @@ export class InventoryBuilder {
     if (e === undefined) return;
     seen(e, o.time);
     e.observations++;
-    // Request lines and status codes are events (the reconnaissance ledger counts them), not identity.
+    // Request lines and status codes are events (the reconnaissance ledger counts the errors), not identity.
     if (o.attribute === 'http.request' || o.attribute === 'http.status') return;
     if (this.keep !== undefined && !this.keep.has(o.attribute)) return;
     e.facts ??= new Map();
