@@ -15,7 +15,7 @@ import type { OuiAssignment } from '../knowledge/oui.ts';
 import type { ProfileMatch } from '../knowledge/device-profiles.ts';
 import type { ResolvedOs } from '../assess/lifecycle.ts';
 import type { DeviceFacts, FactValue } from './builder.ts';
-import type { Category, Claim, Criticality, Device, Evidence, OsClaim, OsRelease, Software } from './device.ts';
+import type { Category, Claim, Criticality, Device, Evidence, OsClaim, Software } from './device.ts';
 import { bannerSoftware, dicomImplementation, osFromBanner, osFromServerHeader, osFromUserAgent, productTokens } from './signals.ts';
 
 /** What a device profile says when one of its conditions matches (see data/device-profiles.json). */

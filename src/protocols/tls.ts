@@ -231,7 +231,6 @@ class TlsSession implements StreamSession {
   private readonly hs: [Buffer[], Buffer[]] = [[], []];
   private readonly hsSize: [number, number] = [0, 0];
   private readonly encrypted: [boolean, boolean] = [false, false];
-  private serverHelloSeen = false;
   private tls13 = false;
 
   get bufferedBytes(): number {
@@ -318,7 +317,6 @@ class TlsSession implements StreamSession {
     } else if (type === 2 && ctx.dir === 1) {
       const sh = parseServerHello(body);
       if (sh === undefined) return;
-      this.serverHelloSeen = true;
       const v = sh.selectedVersion ?? sh.legacyVersion;
       this.tls13 = v === 0x0304;
       const name = VERSIONS[v] ?? `0x${v.toString(16)}`;
