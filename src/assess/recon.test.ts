@@ -114,3 +114,16 @@ test('an error status names the request it answered, when that request was seen'
   assert.equal(requestOfErrorStatus(undefined), undefined);
   assert.equal(requestOfErrorStatus('404'), undefined);
 });
+
+test('the request lines pending flows hold are bounded all together, and let go when their flows end', () => {
+  const l = new ReconLedger({ pendingRequests: 20 });
+  // Ten connections left open, each drawing sixteen errors with sixteen different requests.
+  for (let flow = 1; flow <= 10; flow++) {
+    for (let k = 0; k < 16; k++) l.observation({ time: 1, frame: k, flow, protocol: 'http', ip: '10.0.1.7', attribute: 'http.status', value: '404 Not Found', confidence: 0.95, evidence: `GET /p${flow}-${k} → 404` });
+  }
+  assert.equal(l.heldRequests, 20);
+  for (let flow = 1; flow <= 10; flow++) {
+    l.flow({ id: flow, start: 1, end: 2, proto: 'tcp', ipVersion: 4, clientIp: '10.0.0.9', clientPort: 40000 + flow, serverIp: '10.0.1.7', serverPort: 80, clientPackets: 20, serverPackets: 20, clientBytes: 2000, serverBytes: 2000, clientPayloadBytes: 1000, serverPayloadBytes: 1000, reason: 'closed', firstFrame: flow });
+  }
+  assert.equal(l.heldRequests, 0);
+});

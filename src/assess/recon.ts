@@ -97,6 +97,8 @@ function bucketsOf(c: Counts): Iterable<[number, Bucket]> {
 export interface ReconLimits {
   /** Flows with an error answer waiting for their flow record. */
   pendingFlows: number;
+  /** Request lines those flows hold, all together (a line is up to ~215 characters). */
+  pendingRequests: number;
   /** (client, server) pairs tracked. */
   pairs: number;
   /** Example requests kept per client. */
@@ -106,7 +108,7 @@ export interface ReconLimits {
 /** Distinct requests that drew errors kept per flow and per pair: enough to tell probing (≥ 3) from a repeat. */
 const REQUESTS_PER_PAIR = 16;
 
-const DEFAULT_LIMITS: ReconLimits = { pendingFlows: 100_000, pairs: 200_000, examples: 6 };
+const DEFAULT_LIMITS: ReconLimits = { pendingFlows: 100_000, pendingRequests: 100_000, pairs: 200_000, examples: 6 };
 
 export class ReconLedger {
   /**
@@ -126,6 +128,8 @@ export class ReconLedger {
   /** Bucket number of the first flow (absolute); bucket indices are relative to it. */
   origin: number | undefined;
   droppedPairs = 0;
+  /** Request lines held by pending flows now (bounded by limits.pendingRequests). */
+  heldRequests = 0;
   private readonly limits: ReconLimits;
 
   constructor(limits: Partial<ReconLimits> = {}) {
@@ -143,14 +147,20 @@ export class ReconLedger {
     if (p.kinds.size < 4) p.kinds.add(`${o.attribute} ${o.value.slice(0, 40)}`);
     // Each error's own request: a scanner on one keep-alive connection asks for many paths.
     const request = o.attribute === 'http.status' ? requestOfErrorStatus(o.evidence) : undefined;
-    if (request !== undefined && p.requests.length < REQUESTS_PER_PAIR && !p.requests.includes(request)) p.requests.push(request);
+    if (request !== undefined && p.requests.length < REQUESTS_PER_PAIR && this.heldRequests < this.limits.pendingRequests && !p.requests.includes(request)) {
+      p.requests.push(request);
+      this.heldRequests++;
+    }
   }
 
   flow(f: FlowRecord): void {
     if (f.start < this.first) this.first = f.start;
     if (f.end > this.last) this.last = f.end;
     const p = this.pending.get(f.id);
-    if (p !== undefined) this.pending.delete(f.id);
+    if (p !== undefined) {
+      this.pending.delete(f.id);
+      this.heldRequests -= p.requests.length;
+    }
     // Only conversations an error could come out of: TCP and UDP services that answered.
     if (f.serverPackets === 0) return;
     // Buckets count from the capture's first flow; after the longest learning period (24 h) one bucket
