@@ -10,6 +10,9 @@ import v8 from 'node:v8';
 // replay spends ~0.15 s less on the inventory, of the simulated hospital ~0.1 s, and the sensor
 // alone no more (bench/inventory.ts; README, "Inventory"). Long runs reach the same optimised code,
 // a little later.
+// Node warns that flags set after V8 has started may not take effect. This one does: V8 reads it each
+// time it gives a function a fresh budget (test/cli.test.ts counts the functions optimised with and
+// without it). Flags read only at start, such as synchronous compiles, are no use here.
 export const INTERRUPT_BUDGET = 8 * 66 * 1024;
 
 /** Applies Vigil's V8 settings, unless node itself was given a budget (to try another). */
