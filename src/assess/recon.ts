@@ -199,15 +199,16 @@ export class ReconLedger {
   }
 
   /** The servers, and the pairs that had an error answer, for the detector. */
-  view(): { servers: Iterable<[string, Iterable<[number, Bucket]>]>; pairs: Iterable<{ client: string; clientMac?: string; server: string; buckets: Iterable<[number, Bucket]>; kinds: ReadonlySet<string>; examples: readonly string[]; errorRequests: ReadonlySet<string>; errorTimes: readonly number[]; lastError: number }> } {
+  /**
+   * What the detector reads: each server's counts, and the pairs with an error answer (one without
+   * can never be a finding — zero errors never stand above what a rate predicts — and they are
+   * nearly all of a capture's pairs). The ledger's own objects, read-only: a report reads a hundred
+   * thousand servers once, as code not yet optimised, where each object made for it costs.
+   */
+  view(): { servers: ReadonlyMap<string, Readonly<Counts>>; pairs: Iterable<PairView> } {
     const pairs = this.pairs;
-    const servers = this.servers;
     return {
-      servers: (function* () {
-        for (const [server, c] of servers) yield [server, bucketsOf(c)] as [string, Iterable<[number, Bucket]>];
-      })(),
-      // Only pairs with an error answer: one without can never be a finding (zero errors never stand
-      // above what a rate predicts), and they are nearly all of a capture's pairs.
+      servers: this.servers,
       pairs: (function* () {
         for (const p of pairs) {
           const e = p.err;
@@ -226,6 +227,33 @@ export class ReconLedger {
         }
       })(),
     };
+  }
+}
+
+/** A pair with an error answer, as the detector reads it. */
+interface PairView {
+  client: string;
+  clientMac?: string;
+  server: string;
+  buckets: Iterable<[number, Bucket]>;
+  kinds: ReadonlySet<string>;
+  examples: readonly string[];
+  errorRequests: ReadonlySet<string>;
+  errorTimes: readonly number[];
+  lastError: number;
+}
+
+/** Flows and error answers in the buckets before `end`, added to `into`. */
+function addBefore(c: Readonly<Counts>, end: number, into: Bucket): void {
+  if (c.bucket < end) {
+    into.flows += c.flows;
+    into.errors += c.errors;
+  }
+  if (c.more === undefined) return;
+  for (const [b, v] of c.more) {
+    if (b >= end) continue;
+    into.flows += v.flows;
+    into.errors += v.errors;
   }
 }
 
@@ -282,27 +310,27 @@ export function detectRecon(ledger: ReconLedger, o: ReconOptions = {}): ReconFin
   // Learned rates: per server, and pooled over all servers (the prior).
   let allFlows = 0;
   let allErrors = 0;
-  const learned = new Map<string, Bucket>();
-  for (const [server, buckets] of servers) {
-    const l = { flows: 0, errors: 0 };
-    for (const [b, v] of buckets) {
-      if (b >= learnEnd) continue;
-      l.flows += v.flows;
-      l.errors += v.errors;
-    }
-    learned.set(server, l);
+  const rates: number[] = [];
+  const l: Bucket = { flows: 0, errors: 0 };
+  for (const c of servers.values()) {
+    l.flows = 0;
+    l.errors = 0;
+    addBefore(c, learnEnd, l);
     allFlows += l.flows;
     allErrors += l.errors;
+    if (l.flows >= 5) rates.push(l.errors / l.flows);
   }
   // The prior: the median server's rate (one noisy server — a printer whose page links a missing
   // logo — must not make errors look normal everywhere), or the pooled rate when few servers learned.
-  const rates = [...learned.values()].filter((l) => l.flows >= 5).map((l) => l.errors / l.flows).sort((a, b) => a - b);
+  rates.sort((a, b) => a - b);
   // With nothing learned at all, assume errors are rare (1 in 20 flows) rather than even odds.
   const prior = rates.length >= 3 ? (rates[Math.floor(rates.length / 2)] as number) : allFlows === 0 ? 0.05 : (allErrors + 1) / (allFlows + 2);
   // A server's rate: its own history with the prior worth 10 flows.
   const rate = (server: string): number => {
-    const l = learned.get(server) ?? { flows: 0, errors: 0 };
-    return (l.errors + 10 * Math.max(prior, 0.001)) / (l.flows + 10);
+    const own: Bucket = { flows: 0, errors: 0 };
+    const c = servers.get(server);
+    if (c !== undefined) addBefore(c, learnEnd, own);
+    return (own.errors + 10 * Math.max(prior, 0.001)) / (own.flows + 10);
   };
 
   const byClient = new Map<string, ReconFinding>();
