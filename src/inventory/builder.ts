@@ -80,6 +80,12 @@ export interface Endpoint {
   services: Service | Map<number, Service> | undefined;
   /** The addresses it talked with: one (most endpoints have one), or a set once there are more. */
   peers: string | Set<string> | undefined;
+  /**
+   * Of its peers, how many are internal and how many on the Internet: counted as they come (the
+   * class is known then), so a report need not classify every peer of every device again.
+   */
+  peersInternal: number;
+  peersExternal: number;
   /** Peers not kept once the set was full (counted, so the reach stays roughly right). */
   peersOverflowInternal: number;
   peersOverflowExternal: number;
@@ -91,7 +97,7 @@ export interface Endpoint {
 }
 
 function newEndpoint(mac: string | undefined, ip: string | undefined, vlan: number | undefined, cls: number): Endpoint {
-  return { first: Infinity, last: -Infinity, observations: 0, facts: undefined, services: undefined, peers: undefined, peersOverflowInternal: 0, peersOverflowExternal: 0, mac, ip, vlan, cls };
+  return { first: Infinity, last: -Infinity, observations: 0, facts: undefined, services: undefined, peers: undefined, peersInternal: 0, peersExternal: 0, peersOverflowInternal: 0, peersOverflowExternal: 0, mac, ip, vlan, cls };
 }
 
 function seen(e: Endpoint, t: number): void {
@@ -343,6 +349,8 @@ export class InventoryBuilder {
       if (p === undefined) e.peers = ip;
       else if (typeof p === 'string') e.peers = new Set([p, ip]);
       else p.add(ip);
+      if ((c & INTERNAL) !== 0) e.peersInternal++;
+      else e.peersExternal++;
     } else if (!known) {
       if ((c & INTERNAL) !== 0) e.peersOverflowInternal++;
       else e.peersOverflowExternal++;
@@ -535,20 +543,13 @@ export class InventoryBuilder {
     const ips: string[] = e.ip !== undefined && !router ? [e.ip] : [];
     const services: Service[] = [];
     if (e.services !== undefined) addServices(services, e.services);
-    let internal = e.peersOverflowInternal;
-    let external = e.peersOverflowExternal;
+    // Its peers as counted when they came, less its own address (a flow to itself).
+    let internal = e.peersOverflowInternal + e.peersInternal;
+    let external = e.peersOverflowExternal + e.peersExternal;
     const p = e.peers;
-    if (typeof p === 'string') {
-      if (p !== e.ip || router) {
-        if ((addressClass(p) & INTERNAL) !== 0) internal++;
-        else external++;
-      }
-    } else if (p !== undefined) {
-      for (const peer of p) {
-        if (peer === e.ip && !router) continue;
-        if ((addressClass(peer) & INTERNAL) !== 0) internal++;
-        else external++;
-      }
+    if (!router && e.ip !== undefined && p !== undefined && (typeof p === 'string' ? p === e.ip : p.has(e.ip))) {
+      if ((e.cls & INTERNAL) !== 0) internal--;
+      else external--;
     }
     return {
       id,
