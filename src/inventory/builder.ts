@@ -81,14 +81,12 @@ export interface Endpoint {
   /** The addresses it talked with: one (most endpoints have one), or a set once there are more. */
   peers: string | Set<string> | undefined;
   /**
-   * Of its peers, how many are internal and how many on the Internet: counted as they come (the
-   * class is known then), so a report need not classify every peer of every device again.
+   * Its peers, internal and on the Internet, counted as they come (the class is known then, and a
+   * report need not classify every peer of every device again) — those not kept once the set was
+   * full too, so the reach stays roughly right.
    */
   peersInternal: number;
   peersExternal: number;
-  /** Peers not kept once the set was full (counted, so the reach stays roughly right). */
-  peersOverflowInternal: number;
-  peersOverflowExternal: number;
   readonly mac: string | undefined;
   readonly ip: string | undefined;
   readonly vlan: number | undefined;
@@ -97,7 +95,7 @@ export interface Endpoint {
 }
 
 function newEndpoint(mac: string | undefined, ip: string | undefined, vlan: number | undefined, cls: number): Endpoint {
-  return { first: Infinity, last: -Infinity, observations: 0, facts: undefined, services: undefined, peers: undefined, peersInternal: 0, peersExternal: 0, peersOverflowInternal: 0, peersOverflowExternal: 0, mac, ip, vlan, cls };
+  return { first: Infinity, last: -Infinity, observations: 0, facts: undefined, services: undefined, peers: undefined, peersInternal: 0, peersExternal: 0, mac, ip, vlan, cls };
 }
 
 function seen(e: Endpoint, t: number): void {
@@ -342,19 +340,16 @@ export class InventoryBuilder {
   private peer(e: Endpoint, ip: string, c: number): void {
     if ((c & UNICAST) === 0) return;
     const p = e.peers;
-    const known = p === undefined ? false : typeof p === 'string' ? p === ip : p.has(ip);
+    if (p === undefined ? false : typeof p === 'string' ? p === ip : p.has(ip)) return;
+    // Every new peer is counted, kept or not: no branch that only a full set takes (V8 would throw
+    // away the compiled flow code the first time one did, and compile it again).
+    if ((c & INTERNAL) !== 0) e.peersInternal++;
+    else e.peersExternal++;
     const size = p === undefined ? 0 : typeof p === 'string' ? 1 : p.size;
-    if (size < this.limits.peersPerEndpoint) {
-      if (known) return;
-      if (p === undefined) e.peers = ip;
-      else if (typeof p === 'string') e.peers = new Set([p, ip]);
-      else p.add(ip);
-      if ((c & INTERNAL) !== 0) e.peersInternal++;
-      else e.peersExternal++;
-    } else if (!known) {
-      if ((c & INTERNAL) !== 0) e.peersOverflowInternal++;
-      else e.peersOverflowExternal++;
-    }
+    if (size >= this.limits.peersPerEndpoint) return;
+    if (p === undefined) e.peers = ip;
+    else if (typeof p === 'string') e.peers = new Set([p, ip]);
+    else p.add(ip);
   }
 
   private service(e: Endpoint, transport: 'tcp' | 'udp', port: number, app: string | undefined): void {
@@ -544,8 +539,8 @@ export class InventoryBuilder {
     const services: Service[] = [];
     if (e.services !== undefined) addServices(services, e.services);
     // Its peers as counted when they came, less its own address (a flow to itself).
-    let internal = e.peersOverflowInternal + e.peersInternal;
-    let external = e.peersOverflowExternal + e.peersExternal;
+    let internal = e.peersInternal;
+    let external = e.peersExternal;
     const p = e.peers;
     if (!router && e.ip !== undefined && p !== undefined && (typeof p === 'string' ? p === e.ip : p.has(e.ip))) {
       if ((e.cls & INTERNAL) !== 0) internal--;
@@ -591,9 +586,14 @@ export class InventoryBuilder {
       first = Math.min(first, e.first);
       last = Math.max(last, e.last);
       observations += e.observations;
-      overflowInternal += e.peersOverflowInternal;
-      overflowExternal += e.peersOverflowExternal;
       if (e.peers !== undefined) peerLists.push(e.peers);
+      // Its peers beyond the cap: counted, not kept (all it counted, less those it kept).
+      const kept = e.peers === undefined ? 0 : typeof e.peers === 'string' ? 1 : e.peers.size;
+      if (e.peersInternal + e.peersExternal > kept) {
+        const over = overflowOf(e);
+        overflowInternal += over.internal;
+        overflowExternal += over.external;
+      }
       if (e.services !== undefined) addServices(services, e.services);
       if (e.facts === undefined) continue;
       // Most devices are one endpoint: their facts are the device's as they are, not copied value by
@@ -710,6 +710,18 @@ function mergeFacts(facts: Map<string, FactValue[]>, from: Map<string, FactValue
     }
   }
   return facts;
+}
+
+/** The peers an endpoint counted but did not keep (its set was full), by class. */
+function overflowOf(e: Endpoint): { internal: number; external: number } {
+  let internal = e.peersInternal;
+  let external = e.peersExternal;
+  const kept = e.peers === undefined ? [] : typeof e.peers === 'string' ? [e.peers] : e.peers;
+  for (const p of kept) {
+    if ((addressClass(p) & INTERNAL) !== 0) internal--;
+    else external--;
+  }
+  return { internal, external };
 }
 
 function unionOf(peerLists: readonly (string | Set<string>)[]): Set<string> {
