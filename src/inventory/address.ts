@@ -10,11 +10,12 @@ export function ipv4ToNumber(ip: string): number | undefined {
   let part = 0;
   let digits = 0;
   let dots = 0;
-  for (let i = 0; i < ip.length; i++) {
+  let i = 0;
+  for (; i < ip.length; i++) {
     const c = ip.charCodeAt(i);
     if (c >= 48 && c <= 57) {
       part = part * 10 + (c - 48);
-      if (++digits > 3) return parsedIpv4(ip);
+      if (++digits > 3) break;
     } else if (c === 46 && digits > 0 && dots < 3 && part <= 255) {
       n = n * 256 + part;
       part = 0;
@@ -23,9 +24,11 @@ export function ipv4ToNumber(ip: string): number | undefined {
     } else if (c === 58) {
       // A colon: IPv6 (or an IPv4-mapped "::ffff:a.b.c.d"), never a dotted quad.
       return undefined;
-    } else return parsedIpv4(ip);
+    } else break;
   }
-  if (dots !== 3 || digits === 0 || part > 255) return parsedIpv4(ip);
+  // One way out to the general reading, whatever sent it there: "fe80::1" and "2001:db8::1" leave
+  // by the same call (V8 recompiles a function the first time a call it never saw made runs).
+  if (i < ip.length || dots !== 3 || digits === 0 || part > 255) return parsedIpv4(ip);
   return n * 256 + part;
 }
 
