@@ -204,3 +204,18 @@ test('kept attributes: facts only of those; every observation still counts for i
   assert.deepEqual([...(d?.facts.keys() ?? [])], ['dhcp.hostname']);
   assert.equal(d?.observations, 2);
 });
+
+test("peers beyond the cap are counted by class, not kept: a device's reach stays right, for one endpoint or several", () => {
+  const b = new InventoryBuilder({ peersPerEndpoint: 2 });
+  // A host on one IP talks once with itself, then with 3 internal and 2 Internet servers: 2 are kept (itself
+  // among them, which is no peer), all counted.
+  for (const server of ['10.1.0.5', '10.1.0.10', '10.1.0.11', '93.184.216.1', '10.1.0.12', '93.184.216.2']) b.addFlow(flow({ clientMac: HOST, clientIp: '10.1.0.5', serverIp: server }));
+  // A second host on two IPs (a renewal): 3 internal peers from one, 1 internal and 1 Internet from the other, one shared.
+  const TWO = '00:1b:2c:00:00:02';
+  for (const server of ['10.1.0.20', '10.1.0.21', '10.1.0.22']) b.addFlow(flow({ clientMac: TWO, clientIp: '10.1.0.6', serverIp: server }));
+  for (const server of ['10.1.0.20', '93.184.216.3']) b.addFlow(flow({ clientMac: TWO, clientIp: '10.1.0.7', serverIp: server }));
+  const devices = b.devices();
+  assert.deepEqual(devices.find((d) => d.id === `mac:${HOST}`)?.peers, { internal: 3, external: 2 });
+  // Kept: 10.1.0.20 and .21 (first IP), 10.1.0.20 and 93.184.216.3 (second): 3 distinct; beyond the cap: 10.1.0.22.
+  assert.deepEqual(devices.find((d) => d.id === `mac:${TWO}`)?.peers, { internal: 3, external: 1 });
+});
