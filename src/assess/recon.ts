@@ -198,12 +198,11 @@ export class ReconLedger {
     }
   }
 
-  /** The servers, and the pairs that had an error answer, for the detector. */
   /**
    * What the detector reads: each server's counts, and the pairs with an error answer (one without
    * can never be a finding — zero errors never stand above what a rate predicts — and they are
-   * nearly all of a capture's pairs). The ledger's own objects, read-only: a report reads a hundred
-   * thousand servers once, as code not yet optimised, where each object made for it costs.
+   * nearly all of a capture's pairs). The servers are the ledger's own map, read-only: a report reads
+   * every server once, as code not yet optimised, where each object made for it costs.
    */
   view(): { servers: ReadonlyMap<string, Readonly<Counts>>; pairs: Iterable<PairView> } {
     const pairs = this.pairs;

@@ -134,7 +134,6 @@ export function formatInventory(inv: Inventory, max = 40): string {
   return lines.join('\n');
 }
 
-/** Findings that are not about one device's identity: hosts probing devices (and, per device, leaks). */
 /**
  * The first device listed at each of `ips`. One pass over every device, run once per report as code
  * not yet optimised: indexed loops, and a map of the few addresses asked for (one of every device's
@@ -153,6 +152,7 @@ function devicesAt<D extends { ips: readonly string[] }>(devices: readonly D[], 
   return out;
 }
 
+/** Findings that are not about one device's identity: hosts probing devices (and, per device, leaks). */
 export function formatFindings(inv: Inventory, recon: readonly ReconFinding[], behaviour: readonly BaselineAlert[] = [], learning?: { span: number; learn: number }, anomalies: readonly WindowAlert[] = []): string {
   const lines: string[] = [];
   // The reconnaissance findings shown, and the devices at the addresses they name.
