@@ -555,7 +555,7 @@ export class InventoryBuilder {
       observations: e.observations,
       router,
       facts: e.facts ?? NO_FACTS,
-      services: services.length > 1 ? services.sort((a, b) => a.port - b.port || (a.transport < b.transport ? -1 : a.transport > b.transport ? 1 : 0)) : services,
+      services: services.length > 1 ? services.sort(byPort) : services,
       peers: { internal, external },
       vlan: e.vlan,
     };
@@ -619,7 +619,7 @@ export class InventoryBuilder {
       observations,
       router,
       facts: facts ?? NO_FACTS,
-      services: services.length > 1 ? services.sort((a, b) => a.port - b.port || (a.transport < b.transport ? -1 : a.transport > b.transport ? 1 : 0)) : services,
+      services: services.length > 1 ? services.sort(byPort) : services,
       peers: { internal, external },
       // Always a field, undefined off a VLAN: one shape for every device's facts, so the code that
       // reads them meets one kind of object (a field added to some changes their hidden class).
@@ -689,6 +689,11 @@ function addService(into: Service[], sv: Service): void {
     have.flows += sv.flows;
     if (have.app === undefined && sv.app !== undefined) have.app = sv.app;
   }
+}
+
+/** Services by port, then transport. */
+function byPort(a: Service, b: Service): number {
+  return a.port - b.port || (a.transport < b.transport ? -1 : a.transport > b.transport ? 1 : 0);
 }
 
 /** Another endpoint's facts merged into a device's (copies: endpoints' values are not changed). */
