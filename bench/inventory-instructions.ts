@@ -21,7 +21,7 @@ import { parseArgs } from 'node:util';
 
 const { values: opts, positionals: files } = parseArgs({ allowPositionals: true, options: { runs: { type: 'string', default: '1' } } });
 const repo = resolve(import.meta.dirname, '..');
-const RUNS = Math.max(1, Number(opts.runs));
+const RUNS = Math.max(1, Math.floor(Number(opts.runs)) || 1);
 
 /** Instructions executed by `node bin/vigil.js analyze FILE --no-progress MODE` (all its threads). */
 function instructions(file: string, mode: string): number {
