@@ -179,8 +179,9 @@ export class ReconLedger {
         this.droppedPairs++;
         return;
       }
-      pair = { client: f.clientIp, server, bucket, flows: 0, errors: 0, more: undefined, err: undefined };
-      if (f.clientMac !== undefined) pair.clientMac = f.clientMac;
+      // Every field in the literal, clientMac too when there is none: a field added afterwards would
+      // give most pairs a second object for their properties (~9,000 on the corpus replay).
+      pair = { client: f.clientIp, clientMac: f.clientMac, server, bucket, flows: 0, errors: 0, more: undefined, err: undefined };
       if (byServer === undefined) this.pairsByClient.set(f.clientIp, (byServer = new Map()));
       byServer.set(server, pair);
       this.pairs.push(pair);

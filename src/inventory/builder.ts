@@ -103,6 +103,15 @@ function seen(e: Endpoint, t: number): void {
   if (t > e.last) e.last = t;
 }
 
+/**
+ * A service as first answered, with its app field there from the start (undefined until a dissector
+ * names one): a field added later would give the object a second one for its properties. After
+ * flows, so the JSON lists them in the order it always has.
+ */
+function newService(transport: 'tcp' | 'udp', port: number, app: string | undefined): Service {
+  return { transport, port, flows: 0, app };
+}
+
 /** A lookup's (MAC, VLAN, IP) and the endpoint it found. */
 interface RecentEndpoint {
   mac: string | undefined;
@@ -355,17 +364,17 @@ export class InventoryBuilder {
   private service(e: Endpoint, transport: 'tcp' | 'udp', port: number, app: string | undefined): void {
     const have = e.services;
     let sv: Service | undefined;
-    if (have === undefined) e.services = sv = { transport, port, flows: 0 };
+    if (have === undefined) e.services = sv = newService(transport, port, app);
     else if (have instanceof Map) {
       const k = transport === 'udp' ? port + 65536 : port;
       sv = have.get(k);
       if (sv === undefined) {
         if (have.size >= this.limits.servicesPerEndpoint) return;
-        have.set(k, (sv = { transport, port, flows: 0 }));
+        have.set(k, (sv = newService(transport, port, app)));
       }
     } else if (have.port === port && have.transport === transport) sv = have;
     else {
-      sv = { transport, port, flows: 0 };
+      sv = newService(transport, port, app);
       e.services = new Map([
         [have.transport === 'udp' ? have.port + 65536 : have.port, have],
         [transport === 'udp' ? port + 65536 : port, sv],
