@@ -497,6 +497,11 @@ export class InventoryBuilder {
       if (id === undefined) macIds.set(mac, (id = `mac:${mac}`));
       return id;
     };
+    // The id of each VLAN's devices known by IP alone starts with its prefix, made here before the
+    // loops: made in them, the first tagged address would meet code V8 had compiled without ever
+    // seeing one, and V8 would throw that code away mid-report.
+    const ipIdPrefix = new Map<number | undefined, string>([[undefined, 'ip:']]);
+    for (const vlan of this.endpoints.keys()) ipIdPrefix.set(vlan, `ip:${vlan}/`);
     const place = (e: Endpoint): void => {
       if (e.mac !== undefined && !routers.has(e.mac)) {
         // A host MAC: its device, whatever IP it used.
@@ -512,7 +517,7 @@ export class InventoryBuilder {
         // An IP seen via a router (or without a MAC) that a local host owns: that host.
         join(macId(owner), e);
       } else if (e.ip !== undefined && (e.cls & INTERNAL) !== 0) {
-        join(`ip:${e.vlan !== undefined ? `${e.vlan}/` : ''}${e.ip}`, e);
+        join(`${ipIdPrefix.get(e.vlan) as string}${e.ip}`, e);
       }
       // Otherwise: a public address behind a router — a peer, not a device of this hospital.
     };
