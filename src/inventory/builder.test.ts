@@ -106,6 +106,27 @@ test('the same private IP in two VLANs is two devices', () => {
   assert.deepEqual(ids, ['ip:10/10.0.0.1', 'ip:10/10.0.0.9', 'ip:20/10.0.0.1', 'ip:20/10.0.0.9']);
 });
 
+test('grouped in slices, a VLAN the sensor first sees between two slices still gets its own ids', async () => {
+  const b = new InventoryBuilder();
+  // More endpoints than one slice groups, so the grouping pauses inside its pass over them.
+  for (let i = 0; i < 6000; i++) b.addFlow(flow({ clientIp: `10.1.${i >> 8}.${i & 255}`, serverIp: '10.0.0.1' }));
+  let added = 0;
+  let grouping = true;
+  // Each turn, a flow on a VLAN not seen before.
+  const addOnEachTurn = () => {
+    added++;
+    b.addFlow(flow({ clientIp: `10.9.0.${added}`, serverIp: '10.9.0.254', vlan: 100 + added }));
+    if (grouping) setImmediate(addOnEachTurn);
+  };
+  setImmediate(addOnEachTurn);
+  const devices = await b.devicesSliced();
+  grouping = false;
+  assert.ok(added >= 3, `the sensor added flows while the grouping ran (${added} turns)`);
+  const tagged = devices.filter((d) => d.vlan !== undefined);
+  assert.ok(tagged.length >= 4, `VLANs first seen mid-grouping are grouped (${tagged.length} devices)`);
+  for (const d of tagged) assert.equal(d.id, `ip:${d.vlan}/${d.ips[0]}`);
+});
+
 test('memory is bounded: values per attribute keep the strongest, endpoints beyond the cap are counted', () => {
   const b = new InventoryBuilder({ endpoints: 10, valuesPerAttribute: 3 });
   for (let i = 0; i < 20; i++) b.addObservation(obs({ mac: HOST, attribute: 'dns.query', value: `q${i}.example`, confidence: i === 15 ? 0.99 : 0.5 }));

@@ -499,9 +499,15 @@ export class InventoryBuilder {
     };
     // The id of each VLAN's devices known by IP alone starts with its prefix, made here before the
     // loops: made in them, the first tagged address would meet code V8 had compiled without ever
-    // seeing one, and V8 would throw that code away mid-report.
+    // seeing one, and V8 would throw that code away mid-report. (A live sensor can add a VLAN
+    // between two slices of this grouping: its prefix is then made when first asked for.)
     const ipIdPrefix = new Map<number | undefined, string>([[undefined, 'ip:']]);
     for (const vlan of this.endpoints.keys()) ipIdPrefix.set(vlan, `ip:${vlan}/`);
+    const ipId = (vlan: number | undefined, ip: string): string => {
+      let prefix = ipIdPrefix.get(vlan);
+      if (prefix === undefined) ipIdPrefix.set(vlan, (prefix = `ip:${vlan}/`));
+      return prefix + ip;
+    };
     const place = (e: Endpoint): void => {
       if (e.mac !== undefined && !routers.has(e.mac)) {
         // A host MAC: its device, whatever IP it used.
@@ -517,7 +523,7 @@ export class InventoryBuilder {
         // An IP seen via a router (or without a MAC) that a local host owns: that host.
         join(macId(owner), e);
       } else if (e.ip !== undefined && (e.cls & INTERNAL) !== 0) {
-        join(`${ipIdPrefix.get(e.vlan) as string}${e.ip}`, e);
+        join(ipId(e.vlan, e.ip), e);
       }
       // Otherwise: a public address behind a router — a peer, not a device of this hospital.
     };
