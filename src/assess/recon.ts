@@ -325,12 +325,19 @@ export function detectRecon(ledger: ReconLedger, o: ReconOptions = {}): ReconFin
   rates.sort((a, b) => a - b);
   // With nothing learned at all, assume errors are rare (1 in 20 flows) rather than even odds.
   const prior = rates.length >= 3 ? (rates[Math.floor(rates.length / 2)] as number) : allFlows === 0 ? 0.05 : (allErrors + 1) / (allFlows + 2);
-  // A server's rate: its own history with the prior worth 10 flows.
+  // A server's rate: its own history with the prior worth 10 flows. Worked out once per server asked
+  // for (those with an error answer, not every server): a server that answered thousands of clients
+  // with errors is in thousands of pairs, and its history is up to 289 buckets.
+  const rateOf = new Map<string, number>();
   const rate = (server: string): number => {
-    const own: Bucket = { flows: 0, errors: 0 };
-    const c = servers.get(server);
-    if (c !== undefined) addBefore(c, learnEnd, own);
-    return (own.errors + 10 * Math.max(prior, 0.001)) / (own.flows + 10);
+    let r = rateOf.get(server);
+    if (r === undefined) {
+      const own: Bucket = { flows: 0, errors: 0 };
+      const c = servers.get(server);
+      if (c !== undefined) addBefore(c, learnEnd, own);
+      rateOf.set(server, (r = (own.errors + 10 * Math.max(prior, 0.001)) / (own.flows + 10)));
+    }
+    return r;
   };
 
   const byClient = new Map<string, ReconFinding>();
