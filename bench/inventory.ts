@@ -44,7 +44,7 @@ const { values: opts, positionals: files } = parseArgs({
   options: { runs: { type: 'string', default: '3' }, devices: { type: 'string', default: '100000' }, 'commands-only': { type: 'boolean', default: false } },
 });
 const repo = resolve(import.meta.dirname, '..');
-const RUNS = Math.max(1, Number(opts.runs));
+const RUNS = Math.max(1, Math.floor(Number(opts.runs)) || 1);
 const CPU = process.env['VIGIL_BENCH_CPU'] ?? '0';
 // The in-process parts below run here: on the same core as the commands.
 execFileSync('taskset', ['-p', '-c', CPU, String(process.pid)], { stdio: 'ignore' });
